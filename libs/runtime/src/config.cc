@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -35,7 +36,8 @@ std::string EnvNameForFlag(std::string_view flag) {
 
 absl::StatusOr<std::vector<std::string>> ParseFlagsAndEnv(int argc, char** argv,
                                                           std::string_view usage) {
-  absl::SetProgramUsageMessage(std::string(usage));
+  static std::once_flag usage_once;  // Abseil aborts if the usage message is set twice.
+  std::call_once(usage_once, [&] { absl::SetProgramUsageMessage(std::string(usage)); });
   // Environment first, then the command line, so a flag given explicitly wins over TICKMESH_*.
   for (auto& [name, flag] : absl::GetAllFlags()) {
     std::string env = EnvNameForFlag(std::string(name));

@@ -27,6 +27,12 @@ class ServiceHost::AdminHttp {
  public:
   explicit AdminHttp(ServiceHost* host) : host_(host) {
     server_.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    // httplib's default also sets SO_REUSEPORT, which would let a second process bind the same
+    // port silently; SO_REUSEADDR alone allows quick restarts but refuses a live port.
+    server_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     server_.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(SerializeMetrics(), "text/plain; version=0.0.4; charset=utf-8");
     });
@@ -152,6 +158,8 @@ absl::Status ServiceHost::Start() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Refuse a port another process already listens on (gRPC sets SO_REUSEPORT by default).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<internal::MetricsInterceptorFactory>(options_.service));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
