@@ -174,6 +174,21 @@ class FanOut {
     return sent;
   }
 
+  // Ends the streams of the subscribers for which `which(sub)` is true, after their queued
+  // messages are written.
+  template <typename Which>
+  void CloseIf(Which&& which, grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (which((*it)->sub)) {
+        (*it)->writer->Close(status);
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
   // Ends every stream after its queued messages are written; later Add()s end at once.
   void CloseAll(grpc::Status status) {
     std::lock_guard<std::mutex> lock(mu_);
