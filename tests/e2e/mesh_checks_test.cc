@@ -78,14 +78,14 @@ TEST(MeshBadInput, ExecutionRejectsMalformedOrdersAndKeepsServing) {
   ctx.set_deadline(DeadlineIn(absl::Seconds(5)));
   v1::SubmitOrderRequest req;
   auto* o = req.mutable_order();
-  o->set_client_order_id("e2e-bad-qty");
+  o->set_client_order_id("e2e-bad-side");
   o->set_venue("loadtest");
   o->set_symbol("LT-USD");
-  o->set_side(v1::SIDE_BUY);
+  o->set_side(v1::SIDE_UNSPECIFIED);
   o->set_type(v1::ORDER_TYPE_MARKET);
-  o->set_qty_e8(0);
+  o->set_qty_e8(100000000);
   v1::SubmitOrderResponse resp;
-  ExpectInvalid(stub->Submit(&ctx, req, &resp), "qty");
+  ExpectInvalid(stub->Submit(&ctx, req, &resp), "side");
   ExpectServing("EXECUTION");
 }
 

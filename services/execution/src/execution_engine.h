@@ -1,0 +1,170 @@
+// ExecutionEngine: execution's logic without gRPC — signals and API requests become orders, pass
+// pre-trade risk, go to the paper venue, and their fills update positions and balances. Every
+// order change is published as an OrderEvent to StreamOrderEvents subscribers and appended to the
+// persistence outbox; balances and positions after each fill go to the cache writer.
+//
+// Threading: every public method is thread-safe; one engine mutex serialises the state (orders,
+// venue books, portfolio, kill switch). Nothing under the mutex does network I/O: publishing
+// pushes onto bounded subscriber queues (runtime::FanOut), the outbox is an in-memory queue drained
+// by its own thread, the cache writer conflates in memory. Event seq numbers are therefore
+// assigned and published in the same order.
+//
+// Example:
+//   OutboxQueue outbox({});
+//   ExecutionEngine engine(options, &outbox, nullptr);
+//   engine.OnMarketBatch(books);                 // from market-data
+//   auto resp = engine.Submit(request);          // from the gRPC Submit handler
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "fixed_point.h"
+#include "nlohmann/json.hpp"
+#include "order_manager.h"
+#include "outbox.h"
+#include "paper_venue.h"
+#include "portfolio.h"
+#include "risk.h"
+#include "tickmesh/runtime/stream.h"
+#include "tickmesh/v1/execution.pb.h"
+#include "tickmesh/v1/market_data.pb.h"
+#include "tickmesh/v1/signal.pb.h"
+
+namespace tickmesh::execution {
+
+struct EngineOptions {
+  RiskLimits risk;
+  PaperVenue::Options venue;
+  OrderManager::Options orders;
+  // Starting balance of each quote asset per venue.
+  int64_t initial_quote_e8 = 1'000'000 * kE8;
+  // Batches queued per StreamOrderEvents subscriber before it is ended with RESOURCE_EXHAUSTED.
+  size_t subscriber_queue = 4096;
+};
+
+// Per-subscriber state of StreamOrderEvents.
+struct EventFilter {
+  std::set<std::string> symbols;  // empty = all
+  std::string subscriber;
+};
+
+using EventFanOut = tickmesh::runtime::FanOut<tickmesh::v1::OrderEventBatch, EventFilter>;
+
+// Writes the latest value of a cache key (balance:<venue>:<asset>, position:<venue>:<symbol>) as
+// serialised protobuf bytes. Must not block.
+using CachePut = std::function<void(std::string key, std::string value)>;
+
+class ExecutionEngine {
+ public:
+  // `outbox` and `cache_put` may be null / empty (persistence / cache disabled). `outbox` must
+  // outlive the engine.
+  ExecutionEngine(EngineOptions options, OutboxQueue* outbox, CachePut cache_put);
+  ~ExecutionEngine();
+
+  // OK or INVALID_ARGUMENT naming the field ("order.symbol: symbol must be BASE-QUOTE", ...);
+  // UNIMPLEMENTED for an execution algorithm other than IMMEDIATE. qty is not checked here: a
+  // non-positive qty is the risk rule "qty".
+  static absl::Status ValidateRequest(const tickmesh::v1::OrderRequest& request);
+
+  // Places an order (Submit RPC). Errors: INVALID_ARGUMENT / UNIMPLEMENTED (see ValidateRequest;
+  // nothing recorded), RESOURCE_EXHAUSTED "outbox full" or "open orders limit" (nothing
+  // recorded), FAILED_PRECONDITION "<risk:rule|venue:reason>" (the order is recorded REJECTED and
+  // an event emitted). A known client_order_id returns the existing order with duplicate = true —
+  // or, if that order was rejected, the same FAILED_PRECONDITION again.
+  absl::StatusOr<tickmesh::v1::SubmitOrderResponse> Submit(
+      const tickmesh::v1::OrderRequest& request);
+
+  // Turns each signal into a MARKET order (client_order_id "sig-<signal_id>"); invalid signals
+  // and rejections are counted, never thrown back. Stamps {execution, recv} on arrival.
+  void OnSignalBatch(const tickmesh::v1::SignalBatch& batch);
+
+  // Applies book events (other kinds are ignored) and fills resting orders they cross. Returns
+  // the (venue, symbol) books that hit a sequence gap and are stale until a snapshot arrives
+  // (the caller may fetch one with MarketDataService.GetBook and pass it to ApplyBook).
+  std::vector<std::pair<std::string, std::string>> OnMarketBatch(
+      const tickmesh::v1::MarketEventBatch& batch);
+  // Applies a GetBook answer as a snapshot of that book (resync after a gap).
+  void ApplyBook(const tickmesh::v1::GetBookResponse& book);
+  // Market-data stream lost: every book becomes stale (no fills until fresh snapshots).
+  void OnMarketDataDisconnected();
+
+  // Cancel RPC: INVALID_ARGUMENT without a ref, NOT_FOUND for an unknown order,
+  // FAILED_PRECONDITION when the order is already terminal.
+  absl::StatusOr<tickmesh::v1::Order> Cancel(const tickmesh::v1::OrderRef& ref);
+  absl::StatusOr<tickmesh::v1::Order> GetOrder(const tickmesh::v1::OrderRef& ref) const;
+  // Newest first. INVALID_ARGUMENT for page.limit > 10000, a bad page.page_token or an unknown
+  // status value.
+  absl::StatusOr<tickmesh::v1::ListOrdersResponse> ListOrders(
+      const tickmesh::v1::ListOrdersRequest& request) const;
+  // Positions marked at the current mid (when the book is usable).
+  tickmesh::v1::GetPositionsResponse GetPositions(
+      const tickmesh::v1::GetPositionsRequest& request) const;
+  tickmesh::v1::GetBalancesResponse GetBalances(
+      const tickmesh::v1::GetBalancesRequest& request) const;
+
+  // Engaging (reason required, else INVALID_ARGUMENT "reason") cancels every open order and makes
+  // risk reject new ones ("risk:kill_switch") until disengaged.
+  absl::StatusOr<tickmesh::v1::KillSwitchState> SetKillSwitch(
+      const tickmesh::v1::SetKillSwitchRequest& request);
+  tickmesh::v1::KillSwitchState kill_switch() const;
+
+  // A new StreamOrderEvents subscriber; return the writer from the RPC handler.
+  EventFanOut::Writer* Subscribe(EventFilter filter);
+  // Ends every event stream (drain).
+  void CloseStreams();
+
+  // Called with every published batch, under the engine mutex (tests, taps). Must not block.
+  void SetEventObserver(std::function<void(const tickmesh::v1::OrderEventBatch&)> observer);
+
+  // /status fields.
+  nlohmann::json StatusJson() const;
+
+ private:
+  struct Metrics;
+
+  absl::StatusOr<tickmesh::v1::SubmitOrderResponse> SubmitLocked(
+      const tickmesh::v1::OrderRequest& request, const tickmesh::v1::Trace& trace,
+      int64_t submit_mono_ns, int64_t signal_recv_mono_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyVenueFillLocked(const VenueFill& vf, int64_t now_unix_ns,
+                            std::vector<tickmesh::v1::OrderEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<tickmesh::v1::Order> CancelLocked(const std::string& order_id,
+                                                   std::vector<tickmesh::v1::OrderEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const OrderRecord* FindLocked(const tickmesh::v1::OrderRef& ref) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stamps {execution, emit}, counts, appends to the outbox, publishes to subscribers.
+  void PublishLocked(std::vector<tickmesh::v1::OrderEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteCacheLocked(const std::string& venue, const std::string& symbol, int64_t now_unix_ns)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const EngineOptions options_;
+  OutboxQueue* const outbox_;
+  const CachePut cache_put_;
+  std::unique_ptr<Metrics> metrics_;
+  EventFanOut fanout_;
+
+  mutable std::mutex mu_;
+  OrderManager orders_ ABSL_GUARDED_BY(mu_);
+  RiskEngine risk_ ABSL_GUARDED_BY(mu_);
+  PaperVenue venue_ ABSL_GUARDED_BY(mu_);
+  Portfolio portfolio_ ABSL_GUARDED_BY(mu_);
+  tickmesh::v1::KillSwitchState kill_ ABSL_GUARDED_BY(mu_);
+  std::function<void(const tickmesh::v1::OrderEventBatch&)> observer_ ABSL_GUARDED_BY(mu_);
+  uint64_t book_errors_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t invalid_signals_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace tickmesh::execution

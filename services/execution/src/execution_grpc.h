@@ -1,0 +1,47 @@
+// gRPC wiring of ExecutionService (callback API) over an ExecutionEngine. Every handler does
+// in-memory work only (the engine never does network I/O under its lock) and finishes its reactor
+// inline; StreamOrderEvents returns a bounded QueuedWriter from the engine's fan-out.
+#pragma once
+
+#include "execution_engine.h"
+#include "tickmesh/v1/execution.grpc.pb.h"
+
+namespace tickmesh::execution {
+
+// Maps an absl::Status to a grpc::Status with the same code and message.
+grpc::Status ToGrpc(const absl::Status& status);
+
+class ExecutionGrpc final : public tickmesh::v1::ExecutionService::CallbackService {
+ public:
+  // `engine` must outlive the gRPC server.
+  explicit ExecutionGrpc(ExecutionEngine* engine) : engine_(engine) {}
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
+                                   const tickmesh::v1::SubmitOrderRequest* req,
+                                   tickmesh::v1::SubmitOrderResponse* resp) override;
+  grpc::ServerUnaryReactor* Cancel(grpc::CallbackServerContext* ctx,
+                                   const tickmesh::v1::CancelOrderRequest* req,
+                                   tickmesh::v1::CancelOrderResponse* resp) override;
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
+                                     const tickmesh::v1::GetOrderRequest* req,
+                                     tickmesh::v1::GetOrderResponse* resp) override;
+  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
+                                       const tickmesh::v1::ListOrdersRequest* req,
+                                       tickmesh::v1::ListOrdersResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPositions(grpc::CallbackServerContext* ctx,
+                                         const tickmesh::v1::GetPositionsRequest* req,
+                                         tickmesh::v1::GetPositionsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetBalances(grpc::CallbackServerContext* ctx,
+                                        const tickmesh::v1::GetBalancesRequest* req,
+                                        tickmesh::v1::GetBalancesResponse* resp) override;
+  grpc::ServerWriteReactor<tickmesh::v1::OrderEventBatch>* StreamOrderEvents(
+      grpc::CallbackServerContext* ctx, const tickmesh::v1::StreamOrderEventsRequest* req) override;
+  grpc::ServerUnaryReactor* SetKillSwitch(grpc::CallbackServerContext* ctx,
+                                          const tickmesh::v1::SetKillSwitchRequest* req,
+                                          tickmesh::v1::KillSwitchState* resp) override;
+
+ private:
+  ExecutionEngine* engine_;
+};
+
+}  // namespace tickmesh::execution

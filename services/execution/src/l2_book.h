@@ -1,0 +1,68 @@
+// L2 order books kept by execution from market-data's book stream, used for paper fills, mids for
+// risk checks and marks for unrealised PnL.
+//
+// Each (venue, symbol) book applies snapshots and deltas in sequence order. A delta whose seq is
+// not last_seq + 1 makes the book stale (cleared, unusable) until the next snapshot, as the
+// MarketEvent contract requires; an older or repeated seq is ignored. A later issue can replace
+// this with market-data's book shared via libs/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "tickmesh/v1/market_data.pb.h"
+
+namespace tickmesh::execution {
+
+// Levels per side beyond this are dropped (worst prices first) so a hostile feed cannot grow
+// memory without bound.
+inline constexpr size_t kMaxLevelsPerSide = 5000;
+
+class L2Book {
+ public:
+  // price_e8 -> qty_e8. Bids iterate best (highest) first, asks best (lowest) first.
+  using Bids = std::map<int64_t, int64_t, std::greater<int64_t>>;
+  using Asks = std::map<int64_t, int64_t>;
+
+  // Replaces the whole book. INVALID_ARGUMENT (book unchanged) if a level has price <= 0 or
+  // qty < 0; levels with qty 0 are skipped.
+  absl::Status ApplySnapshot(const tickmesh::v1::BookSnapshot& snapshot, uint64_t seq);
+
+  // Applies absolute level quantities (qty 0 removes the level). Returns:
+  //  - OK when applied or ignored as old (seq <= last seq);
+  //  - DATA_LOSS when seq skips ahead: the book is cleared and stale until the next snapshot;
+  //  - FAILED_PRECONDITION when the book is stale (no snapshot yet): ignored;
+  //  - INVALID_ARGUMENT for a malformed level (book unchanged).
+  absl::Status ApplyDelta(const tickmesh::v1::BookDelta& delta, uint64_t seq);
+
+  // Clears the book and marks it stale (e.g. when the market-data stream drops).
+  void MarkStale();
+
+  // True once a snapshot was applied and no gap was seen since.
+  bool usable() const { return usable_; }
+  uint64_t last_seq() const { return last_seq_; }
+
+  // Best levels as (price_e8, qty_e8); nullopt when that side is empty or the book is stale.
+  std::optional<std::pair<int64_t, int64_t>> BestBid() const;
+  std::optional<std::pair<int64_t, int64_t>> BestAsk() const;
+  // (best bid + best ask) / 2 when both sides exist; otherwise the one side that exists;
+  // nullopt when empty or stale.
+  std::optional<int64_t> Mid() const;
+
+  const Bids& bids() const { return bids_; }
+  const Asks& asks() const { return asks_; }
+
+ private:
+  Bids bids_;
+  Asks asks_;
+  uint64_t last_seq_ = 0;
+  bool usable_ = false;
+};
+
+}  // namespace tickmesh::execution

@@ -1,0 +1,34 @@
+// Instrument naming helpers shared by the execution pieces.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace tickmesh::execution {
+
+struct AssetPair {
+  std::string base;
+  std::string quote;
+};
+
+// "BTC-USD" -> {"BTC", "USD"}. INVALID_ARGUMENT "symbol must be BASE-QUOTE" unless the symbol is
+// exactly two different non-empty parts of at most 32 chars separated by one '-'.
+inline absl::StatusOr<AssetPair> SplitSymbol(absl::string_view symbol) {
+  const size_t dash = symbol.find('-');
+  if (dash == absl::string_view::npos || dash == 0 || dash + 1 == symbol.size() ||
+      symbol.find('-', dash + 1) != absl::string_view::npos || dash > 32 ||
+      symbol.size() - dash - 1 > 32 || symbol.substr(0, dash) == symbol.substr(dash + 1)) {
+    return absl::InvalidArgumentError("symbol must be BASE-QUOTE");
+  }
+  return AssetPair{std::string(symbol.substr(0, dash)), std::string(symbol.substr(dash + 1))};
+}
+
+// Map key for a (venue, symbol) pair.
+inline std::string InstrumentKey(absl::string_view venue, absl::string_view symbol) {
+  return absl::StrCat(venue, "\x1f", symbol);
+}
+
+}  // namespace tickmesh::execution
