@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tickmesh::runtime {
 
@@ -27,6 +28,10 @@ struct LogField {
   LogField(std::string_view k, std::string_view v) : key(k), value(v) {}
   LogField(std::string_view k, const std::string& v) : key(k), value(v) {}
   LogField(std::string_view k, const char* v) : key(k), value(v) {}
+#ifndef ABSL_USES_STD_STRING_VIEW
+  // Debian's Abseil has its own string_view (e.g. absl::Status::message()).
+  LogField(std::string_view k, absl::string_view v) : key(k), value(v.data(), v.size()) {}
+#endif
   LogField(std::string_view k, int64_t v) : key(k), value(std::to_string(v)) {}
   LogField(std::string_view k, uint64_t v) : key(k), value(std::to_string(v)) {}
   LogField(std::string_view k, int v) : key(k), value(std::to_string(v)) {}
