@@ -1,0 +1,263 @@
+// MarketDataService over real gRPC: an in-process ServiceHost on 127.0.0.1:0.
+#include "market_data_grpc.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "tickmesh/runtime/client.h"
+#include "tickmesh/runtime/server.h"
+
+namespace tickmesh::market_data {
+namespace {
+
+using tickmesh::v1::MarketDataService;
+using tickmesh::v1::MarketEvent;
+using tickmesh::v1::MarketEventBatch;
+
+MarketEvent Delta(const std::string& symbol, uint64_t seq, int64_t bid, int64_t ask,
+                  int levels = 1) {
+  MarketEvent e;
+  e.set_venue("sim");
+  e.set_symbol(symbol);
+  e.set_seq(seq);
+  for (int i = 0; i < levels; ++i) {
+    auto* b = e.mutable_delta()->add_bids();
+    b->set_price_e8(bid - i);
+    b->set_qty_e8(100 + static_cast<int64_t>(seq));
+    auto* a = e.mutable_delta()->add_asks();
+    a->set_price_e8(ask + i);
+    a->set_qty_e8(100 + static_cast<int64_t>(seq));
+  }
+  return e;
+}
+
+class MarketDataGrpcTest : public ::testing::Test {
+ protected:
+  void StartServer(MarketDataOptions options) {
+    md_ = std::make_unique<MarketData>(options);
+    service_ = std::make_unique<MarketDataGrpc>(md_.get());
+    runtime::ServerOptions so;
+    so.service = "market-data";
+    so.grpc_address = "127.0.0.1:0";
+    so.admin_address = "127.0.0.1:0";
+    so.drain_timeout = absl::Milliseconds(500);
+    host_ = std::make_unique<runtime::ServiceHost>(so);
+    host_->AddService(service_.get(), "tickmesh.v1.MarketDataService");
+    host_->OnDrain(
+        [this] { md_->CloseSubscribers(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining")); });
+    ASSERT_TRUE(host_->Start().ok());
+    stub_ = MarketDataService::NewStub(
+        runtime::MakeChannel("127.0.0.1:" + std::to_string(host_->grpc_port())));
+  }
+  void TearDown() override {
+    if (host_) host_->Shutdown();
+  }
+
+  void Ingest(std::initializer_list<MarketEvent> events) {
+    MarketEventBatch b;
+    for (auto& e : events) *b.add_events() = e;
+    ASSERT_TRUE(md_->Ingest(b, "test").ok());
+  }
+
+  std::unique_ptr<MarketData> md_;
+  std::unique_ptr<MarketDataGrpc> service_;
+  std::unique_ptr<runtime::ServiceHost> host_;
+  std::unique_ptr<MarketDataService::Stub> stub_;
+};
+
+TEST_F(MarketDataGrpcTest, SubscriberGetsSnapshotFirstThenLiveEvents) {
+  StartServer(MarketDataOptions{});
+  Ingest(
+      {Delta("BTC-USD", 1, 100, 101), Delta("BTC-USD", 2, 99, 102), Delta("ETH-USD", 1, 10, 11)});
+  grpc::ClientContext ctx;
+  ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(10)));
+  tickmesh::v1::SubscribeRequest req;
+  req.add_symbols("BTC-USD");
+  req.set_subscriber("test");
+  auto reader = stub_->Subscribe(&ctx, req);
+  MarketEventBatch batch;
+  ASSERT_TRUE(reader->Read(&batch));
+  ASSERT_EQ(batch.events_size(), 1);
+  const MarketEvent& snap = batch.events(0);
+  ASSERT_TRUE(snap.has_snapshot());
+  EXPECT_EQ(snap.symbol(), "BTC-USD");
+  EXPECT_EQ(snap.seq(), 2u);
+  ASSERT_EQ(snap.snapshot().bids_size(), 2);
+  EXPECT_EQ(snap.snapshot().bids(0).price_e8(), 100);
+
+  Ingest({Delta("ETH-USD", 2, 10, 11), Delta("BTC-USD", 3, 98, 103)});
+  ASSERT_TRUE(reader->Read(&batch));
+  ASSERT_EQ(batch.events_size(), 1) << "ETH-USD is filtered out";
+  EXPECT_TRUE(batch.events(0).has_delta());
+  EXPECT_EQ(batch.events(0).seq(), 3u);
+  const auto& hops = batch.events(0).trace().hops();
+  ASSERT_EQ(hops.size(), 2);
+  EXPECT_EQ(hops[0].stage(), "recv");
+  EXPECT_EQ(hops[1].stage(), "emit");
+  ctx.TryCancel();
+}
+
+TEST_F(MarketDataGrpcTest, SubscribeRejectsUnknownKind) {
+  StartServer(MarketDataOptions{});
+  grpc::ClientContext ctx;
+  ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(10)));
+  tickmesh::v1::SubscribeRequest req;
+  req.add_kinds(static_cast<tickmesh::v1::EventKind>(42));
+  auto reader = stub_->Subscribe(&ctx, req);
+  MarketEventBatch batch;
+  EXPECT_FALSE(reader->Read(&batch));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("kinds[0]"), std::string::npos);
+}
+
+TEST_F(MarketDataGrpcTest, SlowSubscriberIsDisconnectedWhileFastOneReceivesEverything) {
+  MarketDataOptions o;
+  o.subscriber_queue = 16;
+  StartServer(o);
+  constexpr int kBatches = 3000;
+
+  // Fast subscriber: reads on its own thread and reports progress.
+  grpc::ClientContext fast_ctx;
+  fast_ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(60)));
+  tickmesh::v1::SubscribeRequest fast_req;
+  fast_req.set_subscriber("fast");
+  auto fast = stub_->Subscribe(&fast_ctx, fast_req);
+  // Registered before the first event: the server sends headers once the writer is added.
+  fast->WaitForInitialMetadata();
+  ASSERT_EQ(fast_ctx.GetServerInitialMetadata().count(kStreamMetadataKey), 1u);
+  std::mutex mu;
+  std::condition_variable cv;
+  int fast_received = 0;
+  bool fast_in_order = true;
+  std::thread fast_thread([&] {
+    MarketEventBatch b;
+    uint64_t expected = 1;
+    while (fast->Read(&b)) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& e : b.events()) {
+        if (e.seq() != expected++) fast_in_order = false;
+      }
+      ++fast_received;
+      cv.notify_all();
+    }
+  });
+
+  // Slow subscriber: connected, never reads until the end.
+  grpc::ClientContext slow_ctx;
+  slow_ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(60)));
+  tickmesh::v1::SubscribeRequest slow_req;
+  slow_req.set_subscriber("slow");
+  auto slow = stub_->Subscribe(&slow_ctx, slow_req);
+  slow->WaitForInitialMetadata();
+  ASSERT_EQ(slow_ctx.GetServerInitialMetadata().count(kStreamMetadataKey), 1u);
+
+  for (int i = 1; i <= kBatches; ++i) {
+    // ~8 KB per batch so the slow stream's flow-control window fills quickly.
+    Ingest({Delta("BTC-USD", static_cast<uint64_t>(i), 1'000'000, 1'000'001, 250)});
+    // Pace on the fast subscriber only, so it never has more than a batch queued.
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return fast_received >= i; }))
+        << "fast subscriber stalled at " << fast_received;
+  }
+  EXPECT_EQ(md_->stats().subscribers_dropped, 1u);
+
+  // The slow subscriber drains what reached it, then sees RESOURCE_EXHAUSTED.
+  MarketEventBatch b;
+  int slow_received = 0;
+  while (slow->Read(&b)) ++slow_received;
+  grpc::Status slow_status = slow->Finish();
+  EXPECT_EQ(slow_status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << slow_status.error_message();
+  EXPECT_LT(slow_received, kBatches);
+
+  fast_ctx.TryCancel();
+  fast_thread.join();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(fast_received, kBatches);
+  EXPECT_TRUE(fast_in_order);
+}
+
+TEST_F(MarketDataGrpcTest, PublishWithBadEventIsInvalidArgumentAndLeavesBookUnchanged) {
+  StartServer(MarketDataOptions{});
+  grpc::ClientContext ctx;
+  ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(10)));
+  tickmesh::v1::PublishAck ack;
+  auto writer = stub_->Publish(&ctx, &ack);
+  MarketEventBatch good;
+  *good.add_events() = Delta("BTC-USD", 1, 100, 101);
+  ASSERT_TRUE(writer->Write(good));
+  MarketEventBatch bad;
+  *bad.add_events() = Delta("BTC-USD", 2, 90, 110);
+  MarketEvent broken = Delta("BTC-USD", 3, 80, 120);
+  broken.mutable_delta()->mutable_asks(0)->set_price_e8(0);
+  *bad.add_events() = broken;
+  writer->Write(bad);  // may fail once the server has finished; the status tells
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("batch 1 event 1: asks[0].price_e8"), std::string::npos)
+      << s.error_message();
+
+  grpc::ClientContext book_ctx;
+  book_ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(10)));
+  tickmesh::v1::GetBookRequest req;
+  req.set_venue("sim");
+  req.set_symbol("BTC-USD");
+  tickmesh::v1::GetBookResponse book;
+  ASSERT_TRUE(stub_->GetBook(&book_ctx, req, &book).ok());
+  EXPECT_EQ(book.seq(), 1u);
+  ASSERT_EQ(book.book().bids_size(), 1);
+  EXPECT_EQ(book.book().bids(0).price_e8(), 100);
+}
+
+TEST_F(MarketDataGrpcTest, PublishAcknowledgesAcceptedBatches) {
+  StartServer(MarketDataOptions{});
+  grpc::ClientContext ctx;
+  ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(10)));
+  tickmesh::v1::PublishAck ack;
+  auto writer = stub_->Publish(&ctx, &ack);
+  for (uint64_t i = 1; i <= 3; ++i) {
+    MarketEventBatch b;
+    *b.add_events() = Delta("ETH-USD", 2 * i - 1, 10, 11);
+    *b.add_events() = Delta("ETH-USD", 2 * i, 10, 12);
+    ASSERT_TRUE(writer->Write(b));
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ack.batches_accepted(), 3u);
+  EXPECT_EQ(ack.events_accepted(), 6u);
+}
+
+TEST_F(MarketDataGrpcTest, GetBookStatusCodes) {
+  StartServer(MarketDataOptions{});
+  tickmesh::v1::GetBookResponse book;
+  {
+    grpc::ClientContext ctx;
+    tickmesh::v1::GetBookRequest req;
+    EXPECT_EQ(stub_->GetBook(&ctx, req, &book).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    tickmesh::v1::GetBookRequest req;
+    req.set_venue("sim");
+    req.set_symbol("NOPE");
+    EXPECT_EQ(stub_->GetBook(&ctx, req, &book).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext ctx;
+    tickmesh::v1::GetCandlesRequest req;
+    req.set_symbol("NOPE");
+    req.set_interval_s(1);
+    tickmesh::v1::GetCandlesResponse resp;
+    EXPECT_EQ(stub_->GetCandles(&ctx, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+}
+
+}  // namespace
+}  // namespace tickmesh::market_data
