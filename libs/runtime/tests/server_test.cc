@@ -118,7 +118,9 @@ TEST_F(ServiceHostTest, InterceptorCountsRequestsAndErrorsByCode) {
     tickmesh::v1::GetBookResponse resp;
     grpc::Status st = stub->GetBook(&ctx, req, &resp);
     EXPECT_EQ(st.ok(), *symbol != '\0');
-    if (!st.ok()) EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    if (!st.ok()) {
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    }
   }
   auto res = http_->Get("/metrics");
   ASSERT_TRUE(res);

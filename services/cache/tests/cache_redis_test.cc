@@ -1,0 +1,348 @@
+// Cache against a real redis-server (tickmesh::testing::RedisServer): tiers, outages (SIGKILL),
+// Redis restarting empty, a slow Redis (DEBUG SLEEP), replay overflow and warming.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache_service.h"
+#include "cache_test_util.h"
+#include "redis_tier.h"
+#include "tickmesh/testing/servers.h"
+
+namespace tickmesh::cache {
+namespace {
+
+using testutil::Delete;
+using testutil::Get;
+using testutil::Set;
+using testutil::WaitFor;
+
+CacheOptions OptionsFor(const testing::RedisServer& redis) {
+  CacheOptions o;
+  o.redis = *ParseRedisUrl(redis.url());
+  o.redis_timeout_ms = 50;
+  o.redis_pool_size = 2;
+  o.l1.max_entries = 100000;
+  o.l1.max_bytes = 64 << 20;
+  o.l1.shards = 4;
+  o.breaker.min_open_ms = 50;
+  o.breaker.max_open_ms = 400;
+  return o;
+}
+
+// Reads keys straight from Redis (not through the cache). nullopt = missing.
+std::vector<std::optional<std::string>> RedisValues(const testing::RedisServer& redis,
+                                                    const std::vector<std::string>& keys) {
+  RedisConnection conn(*ParseRedisUrl(redis.url()), 2000);
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<std::optional<RedisValue>> values;
+  EXPECT_TRUE(conn.MGet(views, &values).ok());
+  std::vector<std::optional<std::string>> out;
+  for (auto& v : values) {
+    out.push_back(v.has_value() ? std::optional<std::string>(v->value) : std::nullopt);
+  }
+  out.resize(keys.size());
+  return out;
+}
+
+class CacheRedisTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.Start().ok()); }
+  testing::RedisServer redis_;
+};
+
+TEST_F(CacheRedisTest, WritesReachRedisAndReadsFillL1) {
+  Cache cache(OptionsFor(redis_));
+  cache.Start();
+  ASSERT_EQ(cache.breaker_state(), v1::BREAKER_STATE_CLOSED);
+
+  ASSERT_TRUE(Set(cache, "position:paper:BTC-USDT", std::string("\x01\x00\x02", 3)).ok());
+  ASSERT_TRUE(Set(cache, "ttl-key", "v", 60000).ok());
+  EXPECT_EQ(redis_.Cli("EXISTS position:paper:BTC-USDT"), "1");
+  EXPECT_EQ(RedisValues(redis_, {"position:paper:BTC-USDT"})[0], std::string("\x01\x00\x02", 3));
+  const int pttl = std::stoi(redis_.Cli("PTTL ttl-key"));
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 60000);
+
+  // Written by someone else: first read comes from Redis, the next from L1.
+  ASSERT_EQ(redis_.Cli("SET other hello"), "OK");
+  v1::GetResponse r;
+  ASSERT_TRUE(Get(cache, "other", &r).ok());
+  EXPECT_TRUE(r.found());
+  EXPECT_EQ(r.value(), "hello");
+  EXPECT_EQ(r.tier(), v1::CACHE_TIER_REDIS);
+  EXPECT_EQ(r.ttl_ms(), -1);
+  v1::GetResponse r2;
+  ASSERT_TRUE(Get(cache, "other", &r2).ok());
+  EXPECT_EQ(r2.tier(), v1::CACHE_TIER_L1);
+
+  v1::GetResponse miss;
+  ASSERT_TRUE(Get(cache, "nobody", &miss).ok());
+  EXPECT_FALSE(miss.found());
+
+  bool deleted = false;
+  ASSERT_TRUE(Delete(cache, "other", &deleted).ok());
+  EXPECT_TRUE(deleted);
+  EXPECT_EQ(redis_.Cli("EXISTS other"), "0");
+
+  const v1::StatsResponse st = cache.Stats();
+  EXPECT_EQ(st.redis().hits(), 1u);
+  EXPECT_GE(st.redis().misses(), 1u);
+  EXPECT_GE(st.l1().hits(), 1u);
+}
+
+TEST_F(CacheRedisTest, MSetPipelinesAndMGetAnswersInRequestOrder) {
+  Cache cache(OptionsFor(redis_));
+  cache.Start();
+  v1::MSetRequest mset;
+  for (int i = 0; i < 300; ++i) {
+    auto* e = mset.add_entries();
+    e->set_key("m" + std::to_string(i));
+    e->set_value("v" + std::to_string(i));
+    e->set_ttl_ms(i % 2 ? 30000 : 0);
+  }
+  v1::MSetResponse mset_resp;
+  ASSERT_TRUE(testutil::Call(&Cache::MSet, cache, mset, &mset_resp).ok());
+  EXPECT_EQ(mset_resp.written(), 300u);
+  EXPECT_EQ(redis_.Cli("DBSIZE"), "300");
+  EXPECT_EQ(redis_.Cli("GET m299"), "v299");
+
+  ASSERT_EQ(redis_.Cli("SET only-in-redis x"), "OK");
+  v1::MGetRequest mget;
+  mget.add_keys("m5");
+  mget.add_keys("absent");
+  mget.add_keys("only-in-redis");
+  mget.add_keys("m5");
+  v1::MGetResponse mget_resp;
+  ASSERT_TRUE(testutil::Call(&Cache::MGet, cache, mget, &mget_resp).ok());
+  ASSERT_EQ(mget_resp.entries_size(), 4);
+  EXPECT_EQ(mget_resp.entries(0).key(), "m5");
+  EXPECT_EQ(mget_resp.entries(0).value(), "v5");
+  EXPECT_FALSE(mget_resp.entries(1).found());
+  EXPECT_EQ(mget_resp.entries(2).value(), "x");
+  EXPECT_EQ(mget_resp.entries(2).tier(), v1::CACHE_TIER_REDIS);
+  EXPECT_EQ(mget_resp.entries(3).value(), "v5");
+}
+
+TEST_F(CacheRedisTest, SigkillOutageCausesNoClientErrorsAndReplayRestoresNewestValues) {
+  Cache cache(OptionsFor(redis_));
+  cache.Start();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Set(cache, "k" + std::to_string(i), "before").ok());
+
+  redis_.Kill();
+  // Several writers overwrite the same keys (newest wins), delete some, and read; every call
+  // must succeed while Redis is gone.
+  std::atomic<int> errors{0};
+  std::vector<std::thread> writers;
+  constexpr int kWriters = 3;
+  constexpr int kRounds = 40;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int round = 0; round < kRounds; ++round) {
+        for (int i = w; i < 60; i += kWriters) {  // keys k0..k59, each owned by one writer
+          const std::string key = "k" + std::to_string(i);
+          if (!Set(cache, key, "r" + std::to_string(round)).ok()) ++errors;
+          v1::GetResponse r;
+          if (!Get(cache, key, &r).ok() || !r.found()) ++errors;
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Delete(cache, "k" + std::to_string(i)).ok());
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GE(cache.breaker_opened_total(), 1u);
+  EXPECT_NE(cache.breaker_state(), v1::BREAKER_STATE_CLOSED);
+  EXPECT_EQ(cache.Stats().replay_queue_depth(), 60u);  // coalesced: one write per key
+  v1::GetResponse during;
+  ASSERT_TRUE(Get(cache, "k7", &during).ok());
+  EXPECT_EQ(during.value(), "r" + std::to_string(kRounds - 1));
+
+  ASSERT_TRUE(redis_.Start().ok());  // same port, empty
+  ASSERT_TRUE(WaitFor([&] {
+    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+           cache.Stats().replay_queue_depth() == 0;
+  })) << "breaker "
+      << v1::BreakerState_Name(cache.breaker_state()) << " depth "
+      << cache.Stats().replay_queue_depth();
+
+  std::vector<std::string> keys;
+  for (int i = 0; i < 60; ++i) keys.push_back("k" + std::to_string(i));
+  const auto values = RedisValues(redis_, keys);
+  for (int i = 0; i < 60; ++i) {
+    if (i < 5) {
+      EXPECT_FALSE(values[i].has_value()) << keys[i] << " was deleted during the outage";
+    } else {
+      EXPECT_EQ(values[i], "r" + std::to_string(kRounds - 1)) << keys[i];
+    }
+  }
+  EXPECT_EQ(redis_.Cli("GET k59"), "r" + std::to_string(kRounds - 1));
+  EXPECT_EQ(cache.Stats().replay_overflow_total(), 0u);
+  EXPECT_GE(cache.replayed_total(), 60u);
+}
+
+TEST_F(CacheRedisTest, RedisRestartingEmptyKeepsServingFromL1AndReplaysNewWrites) {
+  Cache cache(OptionsFor(redis_));
+  cache.Start();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Set(cache, "old" + std::to_string(i), "v").ok());
+  ASSERT_EQ(redis_.Cli("SET redis-only x"), "OK");  // never read through the cache
+
+  // A crash and restart between two requests: the cache's connections are stale, Redis empty.
+  redis_.Kill();
+  ASSERT_TRUE(redis_.Start().ok());
+  ASSERT_EQ(redis_.Cli("DBSIZE"), "0");
+
+  for (int i = 0; i < 20; ++i) {
+    v1::GetResponse r;
+    ASSERT_TRUE(Get(cache, "old" + std::to_string(i), &r).ok());
+    EXPECT_TRUE(r.found());  // L1 still has it
+    EXPECT_EQ(r.tier(), v1::CACHE_TIER_L1);
+  }
+  v1::GetResponse lost;
+  ASSERT_TRUE(Get(cache, "redis-only", &lost).ok());  // gone with Redis: a miss, not an error
+  EXPECT_FALSE(lost.found());
+
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Set(cache, "new" + std::to_string(i), "n").ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+           cache.Stats().replay_queue_depth() == 0;
+  }));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i) keys.push_back("new" + std::to_string(i));
+  for (const auto& v : RedisValues(redis_, keys)) EXPECT_EQ(v, "n");
+}
+
+TEST_F(CacheRedisTest, SlowRedisTripsBreakerAndRecovers) {
+  Cache cache(OptionsFor(redis_));
+  cache.Start();
+  std::atomic<bool> sleeping_done{false};
+  std::thread sleeper([&] {
+    redis_.Cli("DEBUG SLEEP 0.3");
+    sleeping_done = true;
+  });
+  // Keep writing distinct and repeated keys until Redis has woken up; none may fail.
+  int errors = 0;
+  int n = 0;
+  std::map<std::string, std::string> newest;
+  while (!sleeping_done.load() && n < 100000) {
+    const std::string key = "slow" + std::to_string(n % 40);
+    const std::string value = "v" + std::to_string(n);
+    if (!Set(cache, key, value).ok()) ++errors;
+    newest[key] = value;
+    ++n;
+  }
+  sleeper.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_GE(cache.breaker_opened_total(), 1u) << "a 300 ms stall must trip a 50 ms timeout";
+  ASSERT_TRUE(WaitFor([&] {
+    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+           cache.Stats().replay_queue_depth() == 0;
+  }));
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : newest) keys.push_back(k);
+  const auto values = RedisValues(redis_, keys);
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(values[i], newest[keys[i]]) << keys[i];
+  // And Redis is used directly again.
+  ASSERT_TRUE(Set(cache, "after", "ok").ok());
+  EXPECT_EQ(redis_.Cli("GET after"), "ok");
+}
+
+TEST_F(CacheRedisTest, ReplayOverflowIsCountedAndShownInStats) {
+  CacheOptions o = OptionsFor(redis_);
+  o.replay_queue_max = 5;
+  Cache cache(o);
+  cache.Start();
+  redis_.Kill();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Set(cache, "o" + std::to_string(i), "x").ok());
+  // The first failures happen while the breaker is still closed; all ten reach the queue's door.
+  const v1::StatsResponse st = cache.Stats();
+  EXPECT_EQ(st.replay_queue_depth(), 5u);
+  EXPECT_EQ(st.replay_overflow_total(), 5u);
+  // Still served from L1.
+  v1::GetResponse r;
+  ASSERT_TRUE(Get(cache, "o9", &r).ok());
+  EXPECT_TRUE(r.found());
+}
+
+TEST_F(CacheRedisTest, WarmsL1FromKeyListAndPrefix) {
+  ASSERT_EQ(redis_.Cli("SET listed a"), "OK");
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_EQ(redis_.Cli("SET balance:paper:A" + std::to_string(i) + " b"), "OK");
+  }
+  ASSERT_EQ(redis_.Cli("SET unrelated c"), "OK");
+  CacheOptions o = OptionsFor(redis_);
+  o.warm_keys = {"listed", "missing"};
+  o.warm_prefix = "balance:";
+  Cache cache(o);
+  cache.Start();
+  EXPECT_EQ(cache.warmed_keys(), 31u);
+  redis_.Kill();  // from now on only L1 can answer
+  v1::GetResponse r;
+  ASSERT_TRUE(Get(cache, "balance:paper:A17", &r).ok());
+  EXPECT_TRUE(r.found());
+  EXPECT_EQ(r.tier(), v1::CACHE_TIER_L1);
+  ASSERT_TRUE(Get(cache, "listed", &r).ok());
+  EXPECT_TRUE(r.found());
+  v1::GetResponse u;
+  ASSERT_TRUE(Get(cache, "unrelated", &u).ok());
+  EXPECT_FALSE(u.found());
+}
+
+TEST_F(CacheRedisTest, StartsWithRedisDownAndCatchesUp) {
+  CacheOptions o = OptionsFor(redis_);
+  redis_.Kill();
+  Cache cache(o);
+  cache.Start();
+  EXPECT_EQ(cache.breaker_state(), v1::BREAKER_STATE_OPEN);
+  ASSERT_TRUE(Set(cache, "early", "1").ok());
+  ASSERT_TRUE(redis_.Start().ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+           cache.Stats().replay_queue_depth() == 0;
+  }));
+  EXPECT_EQ(redis_.Cli("GET early"), "1");
+}
+
+TEST_F(CacheRedisTest, NoticesDeadRedisWithoutTrafficAndTellsListener) {
+  Cache cache(OptionsFor(redis_));
+  std::mutex mu;
+  std::vector<v1::BreakerState> seen;
+  cache.SetBreakerListener([&](v1::BreakerState s) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(s);
+  });
+  cache.Start();
+  redis_.Kill();
+  ASSERT_TRUE(WaitFor([&] { return cache.breaker_state() != v1::BREAKER_STATE_CLOSED; }));
+  ASSERT_TRUE(redis_.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return cache.breaker_state() == v1::BREAKER_STATE_CLOSED; }));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_EQ(seen.front(), v1::BREAKER_STATE_CLOSED);  // initial state at Start()
+  EXPECT_NE(std::find(seen.begin(), seen.end(), v1::BREAKER_STATE_OPEN), seen.end());
+  EXPECT_EQ(seen.back(), v1::BREAKER_STATE_CLOSED);
+}
+
+TEST_F(CacheRedisTest, StopReplaysPendingWrites) {
+  CacheOptions o = OptionsFor(redis_);
+  o.breaker.min_open_ms = 60000;  // no probe during the test: only Stop() can replay
+  o.breaker.max_open_ms = 60000;
+  auto cache = std::make_unique<Cache>(o);
+  cache->Start();
+  redis_.Kill();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Set(*cache, "s" + std::to_string(i), "x").ok());
+  ASSERT_TRUE(WaitFor([&] { return cache->breaker_state() == v1::BREAKER_STATE_OPEN; }));
+  ASSERT_TRUE(redis_.Start().ok());
+  cache->Stop();
+  EXPECT_EQ(redis_.Cli("GET s4"), "x");
+}
+
+}  // namespace
+}  // namespace tickmesh::cache
