@@ -58,12 +58,13 @@ fills=$(jq '.totals.fills' "$MESH_DIR/report/report.json" 2>/dev/null || echo 0)
 ((fills > 0)) && pass "load test saw $fills fills" || fail "load test saw no fills"
 
 # Give the outbox a moment to flush the last fills.
+pg_port=${POSTGRES_URL##*:}
+pg_port=${pg_port%%/*}
 pg_fills=0
 for _ in $(seq 50); do
-  pg_fills=$(as_pg psql -h 127.0.0.1 -p "${POSTGRES_URL##*:}" -U postgres -d tickmesh -Atc \
+  pg_fills=$(as_pg psql -h 127.0.0.1 -p "$pg_port" -U postgres -d tickmesh -Atc \
     "SELECT count(*) FROM fills" 2>/dev/null | tr -d '[:space:]' || echo 0)
-  pg_fills=${pg_fills%%/*}
-  ((pg_fills > 0)) && break
+  ((${pg_fills:-0} > 0)) && break
   sleep 0.2
 done
 ((pg_fills > 0)) && pass "$pg_fills fills in PostgreSQL" || fail "no fills in PostgreSQL"
