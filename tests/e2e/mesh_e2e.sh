@@ -86,6 +86,12 @@ for svc in market-data signal execution cache persistence loadtest; do
   curl -sf "http://$admin/healthz" >/dev/null && pass "$svc /healthz" || fail "$svc /healthz"
 done
 
+if "$ROOT/scripts/check-metrics-coverage" "$MESH_DIR"; then
+  pass "every metric used by a dashboard or rule is exported by the mesh"
+else
+  fail "dashboards/rules use metrics the mesh does not export"
+fi
+
 if TICKMESH_E2E_MARKET_DATA_ADDRESS=$("$MESH" addr market-data) \
    TICKMESH_E2E_EXECUTION_ADDRESS=$("$MESH" addr execution) \
    TICKMESH_E2E_CACHE_ADDRESS=$("$MESH" addr cache) \
