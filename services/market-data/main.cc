@@ -1,6 +1,7 @@
-// tickmesh-market-data: normalised market events (synthetic connector + Publish), L2 books,
-// candles, and fan-out to subscribers over gRPC.
+// tickmesh-market-data: normalised market events (synthetic and replay connectors + Publish), L2
+// books, candles, and fan-out to subscribers over gRPC.
 #include <iostream>
+#include <memory>
 
 #include "config.h"
 #include "market_data_grpc.h"
@@ -20,10 +21,29 @@ int main(int argc, char** argv) {
   md::MarketData market_data(config->market_data);
   md::MarketDataGrpc service(&market_data);
   md::SyntheticFeed feed(config->synthetic, config->synthetic_rate);
+  std::unique_ptr<md::ReplayFeed> replay;
+  if (!config->replay.path.empty()) replay = std::make_unique<md::ReplayFeed>(config->replay);
   host.AddService(&service, "tickmesh.v1.MarketDataService");
-  host.SetStatusProvider([&] { return md::StatusJson(market_data, feed); });
+  // Optional peers: off the ingest path (observers only copy), failure tolerant.
+  std::unique_ptr<md::TickerCacheWriter> cache;
+  std::unique_ptr<md::CandleOutbox> persistence;
+  if (!config->cache.address.empty()) {
+    cache = std::make_unique<md::TickerCacheWriter>(config->cache);
+    market_data.AddObserver(cache.get());
+    cache->Start();
+  }
+  if (!config->persistence.address.empty()) {
+    persistence = std::make_unique<md::CandleOutbox>(config->persistence);
+    market_data.AddObserver(persistence.get());
+    persistence->Start();
+  }
+  host.SetStatusProvider([&] {
+    return md::StatusJson(market_data, feed, replay.get(), cache.get(), persistence.get());
+  });
   host.OnDrain([&] {
     feed.Stop();
+    if (replay) replay->Stop();
+    if (persistence) persistence->Drain(absl::Seconds(1));
     market_data.CloseSubscribers(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
   });
   if (auto s = feed.Start([&](auto& batch) { return market_data.Ingest(batch, "synthetic"); });
@@ -31,5 +51,15 @@ int main(int argc, char** argv) {
     std::cerr << "tickmesh-market-data: " << s.message() << "\n";
     return 1;
   }
-  return host.Run();
+  if (replay) {
+    if (auto s = replay->Start([&](auto& batch) { return market_data.Ingest(batch, "replay"); });
+        !s.ok()) {
+      std::cerr << "tickmesh-market-data: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  const int rc = host.Run();
+  if (cache) cache->Stop();
+  if (persistence) persistence->Stop();
+  return rc;
 }

@@ -1,5 +1,8 @@
-// ns per L2 update on OrderBook: top-of-book churn like a live feed. Run by hand:
-//   ./build/services/market-data/tickmesh_bench_book
+// ns per L2 update on OrderBook: top-of-book churn like a live feed, against a baseline naive
+// book (one std::map per side) applying exactly the same updates. `scripts/bench book` runs it;
+// by hand: ./build/services/market-data/tickmesh_bench_book
+#include <functional>
+#include <map>
 #include <random>
 #include <vector>
 
@@ -50,6 +53,37 @@ void BM_ApplyLevelUpdate(benchmark::State& state) {
 }
 // Updates spread over the top 20, 200 and 1000 levels.
 BENCHMARK(BM_ApplyLevelUpdate)->Arg(20)->Arg(200)->Arg(1000);
+
+// Baseline: the textbook book, a std::map per side (bids descending), same updates, same reads.
+void BM_MapBookLevelUpdate(benchmark::State& state) {
+  const auto updates = MakeUpdates(1 << 16, state.range(0));
+  std::map<int64_t, int64_t, std::greater<>> bids;
+  std::map<int64_t, int64_t> asks;
+  for (int64_t d = 1; d <= state.range(0); ++d) {
+    bids[1'000'000 - d] = 1;
+    asks[1'000'000 + d] = 1;
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    const Update& u = updates[i++ & (updates.size() - 1)];
+    if (u.bid) {
+      if (u.qty == 0) {
+        bids.erase(u.price);
+      } else {
+        bids[u.price] = u.qty;
+      }
+    } else {
+      if (u.qty == 0) {
+        asks.erase(u.price);
+      } else {
+        asks[u.price] = u.qty;
+      }
+    }
+    benchmark::DoNotOptimize(bids.empty() ? 0 : bids.begin()->first);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MapBookLevelUpdate)->Arg(20)->Arg(200)->Arg(1000);
 
 void BM_ApplyDeltaProto(benchmark::State& state) {
   const auto updates = MakeUpdates(1 << 16, 20);

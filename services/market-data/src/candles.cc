@@ -29,6 +29,7 @@ bool CandleSeries::AddTrade(int64_t unix_ns, int64_t price_e8, int64_t qty_e8) {
     if (has_open_) {
       if (closed_.size() >= history_) closed_.pop_front();
       closed_.push_back(open_);
+      ++closed_total_;
     }
     open_ = Bar{open, price_e8, price_e8, price_e8, price_e8, 0, 0};
     has_open_ = true;
@@ -84,9 +85,21 @@ CandleSet::CandleSet(const std::vector<uint32_t>& intervals_s, size_t history) {
   for (uint32_t i : intervals_s) series_.emplace_back(i, history);
 }
 
-int CandleSet::AddTrade(int64_t unix_ns, int64_t price_e8, int64_t qty_e8) {
+bool CandleSeries::LastClosed(const std::string& venue, const std::string& symbol,
+                              tickmesh::v1::Candle* out) const {
+  if (closed_.empty()) return false;
+  ToProto(closed_.back(), true, venue, symbol, out);
+  return true;
+}
+
+int CandleSet::AddTrade(int64_t unix_ns, int64_t price_e8, int64_t qty_e8,
+                        std::vector<const CandleSeries*>* closed) {
   int late = 0;
-  for (auto& s : series_) late += s.AddTrade(unix_ns, price_e8, qty_e8) ? 0 : 1;
+  for (auto& s : series_) {
+    const uint64_t before = s.closed_total();
+    late += s.AddTrade(unix_ns, price_e8, qty_e8) ? 0 : 1;
+    if (closed != nullptr && s.closed_total() != before) closed->push_back(&s);
+  }
   return late;
 }
 

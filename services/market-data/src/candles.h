@@ -38,8 +38,14 @@ class CandleSeries {
              const std::string& venue, const std::string& symbol,
              std::vector<tickmesh::v1::Candle>* out) const;
 
+  // The most recently closed bar, as a closed Candle; false if none was closed yet.
+  bool LastClosed(const std::string& venue, const std::string& symbol,
+                  tickmesh::v1::Candle* out) const;
+
   uint32_t interval_s() const { return interval_s_; }
   uint64_t late_trades() const { return late_trades_; }
+  // Bars closed since construction (a bar closes when a trade of a later interval arrives).
+  uint64_t closed_total() const { return closed_total_; }
   size_t closed_bars() const { return closed_.size(); }
 
  private:
@@ -59,6 +65,7 @@ class CandleSeries {
   Bar open_;
   bool has_open_ = false;
   uint64_t late_trades_ = 0;
+  uint64_t closed_total_ = 0;
 };
 
 // Every configured interval for one (venue, symbol).
@@ -66,8 +73,10 @@ class CandleSet {
  public:
   CandleSet(const std::vector<uint32_t>& intervals_s, size_t history);
 
-  // Adds the trade to every interval. Returns how many intervals rejected it as late.
-  int AddTrade(int64_t unix_ns, int64_t price_e8, int64_t qty_e8);
+  // Adds the trade to every interval. Returns how many intervals rejected it as late. When
+  // `closed` is set, appends the series whose open bar this trade closed.
+  int AddTrade(int64_t unix_ns, int64_t price_e8, int64_t qty_e8,
+               std::vector<const CandleSeries*>* closed = nullptr);
 
   // The series for `interval_s`, or nullptr if that interval is not configured.
   const CandleSeries* Find(uint32_t interval_s) const;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tickmesh/runtime/config.h"
 
 // Symbols the synthetic connector generates (comma-separated).
 ABSL_FLAG(std::string, symbols, "BTC-USD,ETH-USD", "Synthetic symbols, comma-separated");
@@ -29,14 +30,29 @@ ABSL_FLAG(double, regime_switch_probability, 0.0005,
 ABSL_FLAG(int32_t, synthetic_levels, 20, "Synthetic book levels per side");
 // Levels kept per side of every L2 book.
 ABSL_FLAG(int64_t, book_depth, 1000, "Book levels kept per side");
-// Batches queued per subscriber before it is disconnected with RESOURCE_EXHAUSTED.
-ABSL_FLAG(int64_t, subscriber_queue, 4096, "Per-subscriber queue capacity, batches");
+// Batches queued per subscriber (policy in subscriber_stream.h).
+ABSL_FLAG(int64_t, subscriber_queue, 4096,
+          "Per-subscriber queue, batches: book state conflated from half full, a trade that "
+          "does not fit disconnects");
 // Candle intervals in seconds (comma-separated).
 ABSL_FLAG(std::string, candle_intervals, "1,60", "Candle intervals in seconds, comma-separated");
 // Closed candles kept per (venue, symbol, interval).
 ABSL_FLAG(int64_t, candle_history, 1000, "Closed candles kept per instrument and interval");
 // Most (venue, symbol) books held; a batch creating more is RESOURCE_EXHAUSTED.
 ABSL_FLAG(int64_t, max_instruments, 10000, "Maximum number of (venue, symbol) books");
+
+// Recorded session to replay (JSON lines, format in src/replay_parser.h); empty = off.
+ABSL_FLAG(std::string, replay_file, "", "Replay this recorded JSON-lines session (empty = off)");
+// Replay pace: 1 = as recorded, N = N times faster, 0 = as fast as possible.
+ABSL_FLAG(double, replay_speed, 1.0, "Replay speed multiplier (0 = maximum speed)");
+
+// CacheService address for the latest tickers (key ticker:<venue>:<symbol>, 100 ms TTL); empty =
+// off.
+ABSL_FLAG(std::string, cache_address, "",
+          "Cache service host:port for latest tickers (empty = off)");
+// PersistenceService address for closed candles; empty = off.
+ABSL_FLAG(std::string, persistence_address, "",
+          "Persistence service host:port for closed candles (empty = off)");
 
 namespace tickmesh::market_data {
 namespace {
@@ -88,7 +104,7 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
   if (depth < 1 || depth > 100'000) return Bad("book_depth", "must be in [1, 100000]");
   c.market_data.book_depth = static_cast<size_t>(depth);
   const int64_t queue = absl::GetFlag(FLAGS_subscriber_queue);
-  if (queue < 1 || queue > 1'000'000) return Bad("subscriber_queue", "must be in [1, 1000000]");
+  if (queue < 4 || queue > 1'000'000) return Bad("subscriber_queue", "must be in [4, 1000000]");
   c.market_data.subscriber_queue = static_cast<size_t>(queue);
   const int64_t history = absl::GetFlag(FLAGS_candle_history);
   if (history < 1 || history > 1'000'000) return Bad("candle_history", "must be in [1, 1000000]");
@@ -107,15 +123,58 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
     }
     c.market_data.candle_intervals_s.push_back(v);
   }
+  c.replay.path = absl::GetFlag(FLAGS_replay_file);
+  c.replay.speed = absl::GetFlag(FLAGS_replay_speed);
+  if (!std::isfinite(c.replay.speed) || c.replay.speed < 0 || c.replay.speed > 1e6) {
+    return Bad("replay_speed", "must be in [0, 1e6] (0 = maximum speed)");
+  }
+  c.cache.address = absl::GetFlag(FLAGS_cache_address);
+  if (!c.cache.address.empty()) {
+    if (absl::Status s = runtime::ValidateHostPort("--cache_address", c.cache.address); !s.ok()) {
+      return s;
+    }
+  }
+  c.persistence.address = absl::GetFlag(FLAGS_persistence_address);
+  if (!c.persistence.address.empty()) {
+    if (absl::Status s = runtime::ValidateHostPort("--persistence_address", c.persistence.address);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (absl::Status s = MarketData::ValidateOptions(c.market_data); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
   }
   return c;
 }
 
-nlohmann::json StatusJson(const MarketData& md, const Connector& feed) {
+nlohmann::json StatusJson(const MarketData& md, const Connector& synthetic,
+                          const ReplayFeed* replay, const TickerCacheWriter* cache,
+                          const CandleOutbox* persistence) {
   const MarketData::Stats s = md.stats();
+  nlohmann::json connectors = {{synthetic.name(), {{"healthy", synthetic.healthy()}}}};
+  if (replay != nullptr) {
+    connectors[replay->name()] = {{"healthy", replay->healthy()},
+                                  {"finished", replay->finished()},
+                                  {"lines", replay->lines()},
+                                  {"events", replay->events()},
+                                  {"malformed_lines", replay->malformed_lines()},
+                                  {"events_rejected", replay->events_rejected()}};
+  }
+  nlohmann::json peers = nlohmann::json::object();
+  if (cache != nullptr) {
+    peers["cache"] = {{"up", cache->up()},
+                      {"tickers_written", cache->written()},
+                      {"write_errors", cache->errors()},
+                      {"tickers_conflated", cache->conflated()}};
+  }
+  if (persistence != nullptr) {
+    peers["persistence"] = {
+        {"connected", persistence->connected()}, {"candles_acked", persistence->acked()},
+        {"backlog", persistence->backlog()},     {"resent", persistence->resent()},
+        {"dropped", persistence->dropped()},     {"rejected", persistence->rejected()}};
+  }
   return nlohmann::json{
+      {"peers", peers},
       {"books", s.instruments},
       {"subscribers", s.subscribers},
       {"batches_accepted", s.batches_accepted},
@@ -124,7 +183,8 @@ nlohmann::json StatusJson(const MarketData& md, const Connector& feed) {
       {"seq_gaps", s.gaps},
       {"crossed_books", s.crossed},
       {"subscribers_dropped", s.subscribers_dropped},
-      {"connectors", {{feed.name(), {{"healthy", feed.healthy()}}}}},
+      {"book_conflations", s.conflations},
+      {"connectors", connectors},
   };
 }
 

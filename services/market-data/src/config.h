@@ -3,9 +3,12 @@
 #pragma once
 
 #include "absl/status/statusor.h"
+#include "candle_outbox.h"
 #include "market_data.h"
 #include "nlohmann/json.hpp"
+#include "replay_feed.h"
 #include "synthetic_feed.h"
+#include "ticker_cache_writer.h"
 
 namespace tickmesh::market_data {
 
@@ -14,12 +17,20 @@ struct ServiceConfig {
   SyntheticOptions synthetic;
   // Synthetic events per second per symbol; 0 turns the synthetic connector off.
   double synthetic_rate = 200;
+  // Replay connector; off when replay.path is empty.
+  ReplayOptions replay;
+  // Latest tickers to the cache; off when cache.address is empty.
+  TickerCacheOptions cache;
+  // Closed candles to persistence; off when persistence.address is empty.
+  CandleOutboxOptions persistence;
 };
 
 // Reads and validates the flags. INVALID_ARGUMENT naming the flag ("--book_depth: ...").
 absl::StatusOr<ServiceConfig> ConfigFromFlags();
 
-// Fields market-data adds to the admin /status document.
-nlohmann::json StatusJson(const MarketData& md, const Connector& feed);
+// Fields market-data adds to the admin /status document. Null pointers are parts turned off.
+nlohmann::json StatusJson(const MarketData& md, const Connector& synthetic,
+                          const ReplayFeed* replay, const TickerCacheWriter* cache,
+                          const CandleOutbox* persistence);
 
 }  // namespace tickmesh::market_data

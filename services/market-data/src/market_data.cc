@@ -159,9 +159,12 @@ struct MarketData::VenueMetrics {
 
 struct MarketData::Instrument {
   std::string venue, symbol;
+  uint32_t id = 0;  // index in by_id_
   uint64_t last_seq = 0;
-  bool stale = false;    // a gap was seen; no snapshot since
-  bool crossed = false;  // book currently crossed
+  bool stale = false;           // a gap was seen; no snapshot since
+  bool crossed = false;         // book currently crossed
+  uint64_t touched_epoch = 0;   // last batch that touched it (observer dedupe)
+  tickmesh::v1::Ticker ticker;  // derived: book top, last trade (or the venue's ticker)
   OrderBook book;
   CandleSet candles;
   VenueMetrics* metrics = nullptr;
@@ -174,7 +177,7 @@ struct MarketData::Instrument {
 
 absl::Status MarketData::ValidateOptions(const MarketDataOptions& o) {
   if (o.book_depth == 0) return absl::InvalidArgumentError("book_depth must be > 0");
-  if (o.subscriber_queue == 0) return absl::InvalidArgumentError("subscriber_queue must be > 0");
+  if (o.subscriber_queue < 4) return absl::InvalidArgumentError("subscriber_queue must be >= 4");
   if (o.candle_history == 0) return absl::InvalidArgumentError("candle_history must be > 0");
   if (o.max_instruments == 0) return absl::InvalidArgumentError("max_instruments must be > 0");
   for (size_t i = 0; i < o.candle_intervals_s.size(); ++i) {
@@ -194,7 +197,8 @@ absl::Status MarketData::ValidateOptions(const MarketDataOptions& o) {
 namespace {
 MarketDataOptions Clamped(MarketDataOptions o) {
   o.book_depth = std::max<size_t>(1, o.book_depth);
-  o.subscriber_queue = std::max<size_t>(1, o.subscriber_queue);
+  o.subscriber_queue = std::max<size_t>(4, o.subscriber_queue);
+  o.max_subscriber_labels = std::max<size_t>(1, o.max_subscriber_labels);
   o.candle_history = std::max<size_t>(1, o.candle_history);
   o.max_instruments = std::max<size_t>(1, o.max_instruments);
   return o;
@@ -203,31 +207,35 @@ MarketDataOptions Clamped(MarketDataOptions o) {
 
 MarketData::MarketData(MarketDataOptions options)
     : options_(Clamped(std::move(options))),
-      fanout_([this](const SubscriberFilter& f) {
-        ++subscribers_dropped_;
-        drops_family_.Add({{"subscriber", f.name}}).Increment();
-        runtime::LogWarn("subscriber too slow, disconnected", {{"subscriber", f.name}});
-      }),
       rejected_family_(runtime::CounterFamily(
           Prefix() + "parse_errors_total",
-          "Batches rejected by validation (bad event, backwards seq, limits), by source")),
-      drops_family_(
-          runtime::CounterFamily(Prefix() + "subscriber_drops_total",
-                                 "Subscribers disconnected because their bounded queue was full")),
+          "Rejected input, by source: batches failing validation (publish, synthetic, replay) and "
+          "malformed replay file lines (replay_line)")),
+      drops_family_(runtime::CounterFamily(
+          Prefix() + "subscriber_disconnects_total",
+          "Subscribers ended with RESOURCE_EXHAUSTED: a trade, ticker or candle did not fit their "
+          "bounded queue")),
+      conflations_family_(runtime::CounterFamily(
+          Prefix() + "subscriber_conflations_total",
+          "Book events not sent to a slow subscriber because its book state was conflated (sent "
+          "later as one snapshot of the current book)")),
+      depth_family_(runtime::GaugeFamily(Prefix() + "subscriber_queue_depth",
+                                         "Batches queued per subscriber name (refreshed at most "
+                                         "every 250 ms while events flow)")),
+      resyncs_(runtime::CounterFamily(Prefix() + "resyncs_total",
+                                      "Stale books (after a seq gap) recovered by a snapshot")
+                   .Add({})),
       apply_seconds_(runtime::HistogramFamily(Prefix() + "book_apply_seconds",
                                               "Time to validate and apply one batch to books "
                                               "and candles")
                          .Add({}, runtime::LatencyBuckets())),
       subscribers_gauge_(
           runtime::GaugeFamily(Prefix() + "subscribers", "Connected Subscribe streams").Add({})),
-      queue_depth_gauge_(runtime::GaugeFamily(Prefix() + "subscriber_queue_depth",
-                                              "Batches queued over all subscribers")
-                             .Add({})),
       instruments_gauge_(
           runtime::GaugeFamily(Prefix() + "books", "(venue, symbol) books held").Add({})) {}
 
 MarketData::~MarketData() {
-  fanout_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"));
+  CloseSubscribers(grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"));
 }
 
 MarketData::VenueMetrics& MarketData::VenueMetricsFor(const std::string& venue) {
@@ -258,7 +266,8 @@ MarketData::VenueMetrics& MarketData::VenueMetricsFor(const std::string& venue) 
            .Add({{"venue", venue}});
   m->feed_lag = &runtime::HistogramFamily(
                      Prefix() + "feed_lag_seconds",
-                     "Ingest time minus venue event time, sampled once per batch and venue")
+                     "Receive time (connector stamp, else ingest time) minus venue event time, "
+                     "sampled once per batch and venue")
                      .Add({{"venue", venue}}, runtime::LatencyBuckets());
   auto& ref = *m;
   venue_metrics_.emplace(venue, std::move(m));
@@ -278,7 +287,9 @@ MarketData::Instrument* MarketData::GetOrCreateLocked(const std::string& venue,
   if (Instrument* inst = FindLocked(venue, symbol)) return inst;
   auto inst = std::make_unique<Instrument>(venue, symbol, options_);
   inst->metrics = &VenueMetricsFor(venue);
+  inst->id = static_cast<uint32_t>(by_id_.size());
   Instrument* raw = inst.get();
+  by_id_.push_back(raw);
   books_[venue].emplace(symbol, std::move(inst));
   ++instrument_count_;
   instruments_gauge_.Set(static_cast<double>(instrument_count_));
@@ -340,6 +351,7 @@ void MarketData::ApplyLocked(MarketEvent& e, Instrument& inst, int64_t recv_ns) 
   switch (e.payload_case()) {
     case MarketEvent::kSnapshot:
       (void)inst.book.ApplySnapshot(e.snapshot());  // validated
+      if (inst.stale) resyncs_.Increment();
       inst.stale = false;
       break;
     case MarketEvent::kDelta:
@@ -349,15 +361,34 @@ void MarketData::ApplyLocked(MarketEvent& e, Instrument& inst, int64_t recv_ns) 
       const int64_t ts = e.exchange_unix_ns() > 0  ? e.exchange_unix_ns()
                          : e.receive_unix_ns() > 0 ? e.receive_unix_ns()
                                                    : recv_ns;
-      if (const int late = inst.candles.AddTrade(ts, e.trade().price_e8(), e.trade().qty_e8())) {
+      scratch_closed_.clear();
+      if (const int late = inst.candles.AddTrade(ts, e.trade().price_e8(), e.trade().qty_e8(),
+                                                 observers_.empty() ? nullptr : &scratch_closed_)) {
         inst.metrics->late_trades->Increment(late);
+      }
+      inst.ticker.set_last_price_e8(e.trade().price_e8());
+      if (!scratch_closed_.empty()) {
+        tickmesh::v1::Candle candle;
+        for (const CandleSeries* series : scratch_closed_) {
+          if (!series->LastClosed(inst.venue, inst.symbol, &candle)) continue;
+          for (IngestObserver* o : observers_) o->OnCandleClosed(candle);
+        }
       }
       break;
     }
+    case MarketEvent::kTicker:
+      inst.ticker = e.ticker();
+      break;
     default:
       break;
   }
   if (kind == tickmesh::v1::EVENT_KIND_BOOK) {
+    const auto bid = inst.book.BestBid();
+    const auto ask = inst.book.BestAsk();
+    inst.ticker.set_bid_price_e8(bid ? bid->price_e8 : 0);
+    inst.ticker.set_bid_qty_e8(bid ? bid->qty_e8 : 0);
+    inst.ticker.set_ask_price_e8(ask ? ask->price_e8 : 0);
+    inst.ticker.set_ask_qty_e8(ask ? ask->qty_e8 : 0);
     const bool crossed = inst.book.crossed();
     if (crossed && !inst.crossed) {
       ++crossed_;
@@ -382,22 +413,31 @@ absl::Status MarketData::Ingest(MarketEventBatch& batch, absl::string_view sourc
     return s;
   }
   scratch_targets_.clear();
+  // Feed lag: venue time -> receive time (the connector's receive stamp when it has one, e.g. a
+  // replayed recording; else now), sampled once per batch and venue.
   VenueMetrics* lag_venue = nullptr;
-  int64_t lag_exchange_ns = 0;
+  int64_t lag_ns = 0;
   for (MarketEvent& e : *batch.mutable_events()) {
     Instrument* inst = GetOrCreateLocked(e.venue(), e.symbol());
     ApplyLocked(e, *inst, recv_ns);
     scratch_targets_.push_back(inst);
     if (e.exchange_unix_ns() > 0) {
       if (lag_venue != nullptr && lag_venue != inst->metrics) {
-        lag_venue->feed_lag->Observe(static_cast<double>(recv_ns - lag_exchange_ns) * 1e-9);
+        lag_venue->feed_lag->Observe(static_cast<double>(lag_ns) * 1e-9);
       }
       lag_venue = inst->metrics;
-      lag_exchange_ns = e.exchange_unix_ns();
+      lag_ns = (e.receive_unix_ns() > 0 ? e.receive_unix_ns() : recv_ns) - e.exchange_unix_ns();
     }
   }
-  if (lag_venue != nullptr) {
-    lag_venue->feed_lag->Observe(static_cast<double>(recv_ns - lag_exchange_ns) * 1e-9);
+  if (lag_venue != nullptr) lag_venue->feed_lag->Observe(static_cast<double>(lag_ns) * 1e-9);
+  if (!observers_.empty()) {
+    ++batch_epoch_;
+    for (Instrument* inst : scratch_targets_) {
+      if (inst->touched_epoch == batch_epoch_) continue;
+      inst->touched_epoch = batch_epoch_;
+      for (IngestObserver* o : observers_)
+        o->OnTicker(inst->id, inst->venue, inst->symbol, inst->ticker);
+    }
   }
   apply_seconds_.Observe(static_cast<double>(runtime::MonotonicNs() - t0) * 1e-9);
   ++batches_accepted_;
@@ -411,86 +451,189 @@ absl::Status MarketData::Ingest(MarketEventBatch& batch, absl::string_view sourc
     hop->set_stage("emit");
     hop->set_unix_ns(emit_ns);
   }
-  fanout_.Publish([&](const SubscriberFilter& f, MarketEventBatch* out) {
-    const bool all = f.kinds_mask == 0 && f.symbols.empty() && f.venues.empty();
-    if (all) {
-      *out = batch;
-    } else {
-      for (int i = 0; i < batch.events_size(); ++i) {
-        if (f.Matches(batch.events(i))) *out->add_events() = batch.events(i);
-      }
-    }
-    for (int i = 0; i < batch.events_size(); ++i) {
-      if (all || f.Matches(batch.events(i))) {
-        scratch_targets_[static_cast<size_t>(i)]
-            ->metrics->events_out[KindOf(batch.events(i))]
-            ->Increment();
-      }
-    }
-    return out->events_size() > 0;
-  });
+  FanOutLocked(batch);
   UpdateQueueGaugesLocked(emit_ns);
   return absl::OkStatus();
+}
+
+void MarketData::FanOutLocked(const MarketEventBatch& batch) {
+  if (streams_.empty()) return;
+  // One immutable copy shared by every subscriber that takes the whole batch.
+  const auto shared = std::make_shared<const MarketEventBatch>(batch);
+  const size_t n = static_cast<size_t>(batch.events_size());
+  scratch_ids_.resize(n);
+  for (size_t i = 0; i < n; ++i) scratch_ids_[i] = scratch_targets_[i]->id;
+  for (size_t k = 0; k < streams_.size();) {
+    Subscriber& sub = streams_[k];
+    const SubscriberFilter& f = sub.filter;
+    const bool all = f.kinds_mask == 0 && f.symbols.empty() && f.venues.empty();
+    bool any = all && n > 0;
+    scratch_wanted_.assign(n, all);
+    if (!all) {
+      for (size_t i = 0; i < n; ++i) {
+        if (f.Matches(batch.events(static_cast<int>(i)))) scratch_wanted_[i] = any = true;
+      }
+    }
+    if (!any) {
+      ++k;
+      continue;
+    }
+    const SubscriberStream::OfferResult r =
+        sub.stream->Offer(shared, &scratch_wanted_, scratch_ids_);
+    // Count runs of the same (venue, kind) with one increment each (counters are atomics).
+    prometheus::Counter* run = nullptr;
+    double run_len = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (!scratch_wanted_[i]) continue;
+      prometheus::Counter* c =
+          scratch_targets_[i]->metrics->events_out[KindOf(batch.events(static_cast<int>(i)))];
+      if (c != run) {
+        if (run != nullptr) run->Increment(run_len);
+        run = c;
+        run_len = 0;
+      }
+      ++run_len;
+    }
+    if (run != nullptr) run->Increment(run_len);
+    if (r.conflated_events > 0) {
+      conflations_ += static_cast<uint64_t>(r.conflated_events);
+      conflations_family_.Add({{"subscriber", sub.label}}).Increment(r.conflated_events);
+    }
+    if (r.overflow) {
+      ++subscribers_dropped_;
+      drops_family_.Add({{"subscriber", sub.label}}).Increment();
+      runtime::LogWarn("subscriber too slow for trades, disconnected",
+                       {{"subscriber", sub.filter.name}});
+      streams_[k] = std::move(streams_.back());
+      streams_.pop_back();
+      continue;
+    }
+    ++k;
+  }
 }
 
 void MarketData::UpdateQueueGaugesLocked(int64_t now_ns) {
   if (now_ns - last_gauge_update_ns_ < kGaugeIntervalNs) return;
   last_gauge_update_ns_ = now_ns;
-  queue_depth_gauge_.Set(static_cast<double>(fanout_.total_depth()));
-  subscribers_gauge_.Set(static_cast<double>(fanout_.size()));
+  absl::flat_hash_map<std::string, size_t> sums;
+  for (const Subscriber& s : streams_) sums[s.label] += s.stream->depth();
+  for (auto& [label, gauge] : depth_gauges_) {
+    auto it = sums.find(label);
+    gauge->Set(it == sums.end() ? 0.0 : static_cast<double>(it->second));
+  }
+  subscribers_gauge_.Set(static_cast<double>(streams_.size()));
+}
+
+std::string MarketData::LabelLocked(const std::string& name) {
+  if (depth_gauges_.contains(name)) return name;
+  const std::string label =
+      depth_gauges_.size() < options_.max_subscriber_labels ? name : std::string("other");
+  if (!depth_gauges_.contains(label)) {
+    depth_gauges_.emplace(label, &depth_family_.Add({{"subscriber", label}}));
+  }
+  return label;
+}
+
+void MarketData::FillSnapshotLocked(const Instrument& inst, int64_t now_ns, MarketEvent* e) const {
+  e->set_venue(inst.venue);
+  e->set_symbol(inst.symbol);
+  e->set_seq(inst.last_seq);
+  e->set_receive_unix_ns(now_ns);
+  e->mutable_trace()->set_origin_unix_ns(now_ns);
+  auto* hop = e->mutable_trace()->add_hops();
+  hop->set_service("market-data");
+  hop->set_stage("emit");
+  hop->set_unix_ns(now_ns);
+  inst.book.Depth(0, e->mutable_snapshot());
 }
 
 MarketData::Writer* MarketData::Subscribe(SubscriberFilter filter) {
-  absl::MutexLock lock(&mu_);
-  if (closed_) return fanout_.Add(std::move(filter), options_.subscriber_queue);
-  // Build the snapshots before Add so `filter` can be moved into the fan-out afterwards.
-  std::vector<MarketEventBatch> snapshots;
-  if (filter.WantsKind(tickmesh::v1::EVENT_KIND_BOOK)) {
-    const int64_t now = runtime::NowUnixNs();
-    for (auto& [venue, symbols] : books_) {
-      for (auto& [symbol, inst] : symbols) {
-        if (!filter.WantsInstrument(venue, symbol)) continue;
-        if (snapshots.empty() ||
-            snapshots.back().events_size() >= static_cast<int>(kSnapshotsPerBatch)) {
-          snapshots.emplace_back();
+  auto* stream = new SubscriberStream(
+      this, SubscriberStreamOptions::FromQueue(options_.subscriber_queue), filter.name);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) {
+      // Headers go out now so the client sees the stream established even before any event.
+      stream->StartSendInitialMetadata();
+      size_t snapshot_batches = 0, deferred = 0;
+      if (filter.WantsKind(tickmesh::v1::EVENT_KIND_BOOK)) {
+        // Snapshots in batches of kSnapshotsPerBatch; what does not fit the queue below its
+        // book watermark is marked dirty and sent when the queue drains (same as conflation).
+        const int64_t now = runtime::NowUnixNs();
+        MarketEventBatch batch;
+        std::vector<uint32_t> ids;
+        bool room = true;
+        auto flush = [&] {
+          if (batch.events_size() == 0) return;
+          if (room && stream->PushIfRoom(std::move(batch))) {
+            ++snapshot_batches;
+          } else {
+            room = false;
+            for (uint32_t id : ids) stream->MarkDirty(id);
+            deferred += ids.size();
+          }
+          batch = MarketEventBatch();
+          ids.clear();
+        };
+        for (const Instrument* inst : by_id_) {
+          if (!filter.WantsInstrument(inst->venue, inst->symbol)) continue;
+          FillSnapshotLocked(*inst, now, batch.add_events());
+          ids.push_back(inst->id);
+          if (batch.events_size() >= static_cast<int>(kSnapshotsPerBatch)) flush();
         }
-        MarketEvent* e = snapshots.back().add_events();
-        e->set_venue(venue);
-        e->set_symbol(symbol);
-        e->set_seq(inst->last_seq);
-        e->set_receive_unix_ns(now);
-        e->mutable_trace()->set_origin_unix_ns(now);
-        auto* hop = e->mutable_trace()->add_hops();
-        hop->set_service("market-data");
-        hop->set_stage("emit");
-        hop->set_unix_ns(now);
-        inst->book.Depth(0, e->mutable_snapshot());
+        flush();
       }
+      const std::string label = LabelLocked(filter.name);
+      runtime::LogInfo("subscriber joined", {{"subscriber", filter.name},
+                                             {"snapshot_batches", uint64_t{snapshot_batches}},
+                                             {"snapshots_deferred", uint64_t{deferred}}});
+      streams_.push_back(Subscriber{stream, std::move(filter), label});
+      subscribers_gauge_.Set(static_cast<double>(streams_.size()));
+      return stream;
     }
   }
-  const std::string name = filter.name;
-  Writer* writer = fanout_.Add(std::move(filter), options_.subscriber_queue);
-  // Headers go out now so the client sees the stream established even before any event.
-  writer->StartSendInitialMetadata();
-  for (auto& batch : snapshots) {
-    if (!writer->Push(std::move(batch))) {
-      writer->Abort(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "initial snapshots exceed subscriber_queue"));
+  // Outside the lock: finishing may run StreamDone, which takes it.
+  stream->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"));
+  return stream;
+}
+
+void MarketData::FlushConflated(SubscriberStream* stream) {
+  // Shared: Ingest (exclusive) cannot interleave, so the snapshot's seq and the live events
+  // queued after it are consistent.
+  absl::ReaderMutexLock lock(&mu_);
+  const std::vector<uint32_t> ids = stream->TakeDirty();
+  MarketEventBatch batch;
+  const int64_t now = runtime::NowUnixNs();
+  for (uint32_t id : ids) {
+    if (id < by_id_.size()) FillSnapshotLocked(*by_id_[id], now, batch.add_events());
+  }
+  stream->CompleteFlush(std::move(batch));
+}
+
+void MarketData::StreamDone(SubscriberStream* stream) {
+  absl::MutexLock lock(&mu_);
+  for (size_t k = 0; k < streams_.size(); ++k) {
+    if (streams_[k].stream == stream) {
+      streams_[k] = std::move(streams_.back());
+      streams_.pop_back();
       break;
     }
   }
-  subscribers_gauge_.Set(static_cast<double>(fanout_.size()));
-  runtime::LogInfo(
-      "subscriber joined",
-      {{"subscriber", name}, {"snapshot_batches", static_cast<uint64_t>(snapshots.size())}});
-  return writer;
+  subscribers_gauge_.Set(static_cast<double>(streams_.size()));
+}
+
+void MarketData::AddObserver(IngestObserver* observer) {
+  absl::MutexLock lock(&mu_);
+  observers_.push_back(observer);
 }
 
 void MarketData::CloseSubscribers(grpc::Status status) {
   absl::MutexLock lock(&mu_);
   closed_ = true;
-  fanout_.CloseAll(std::move(status));
+  for (Subscriber& s : streams_) s.stream->Close(status);
+  streams_.clear();
   subscribers_gauge_.Set(0);
+  for (auto& [label, gauge] : depth_gauges_) gauge->Set(0);
 }
 
 absl::StatusOr<const MarketData::Instrument*> MarketData::ResolveLocked(
@@ -564,9 +707,10 @@ MarketData::Stats MarketData::stats() const {
   s.gaps = gaps_.load();
   s.crossed = crossed_.load();
   s.subscribers_dropped = subscribers_dropped_.load();
+  s.conflations = conflations_.load();
   absl::ReaderMutexLock lock(&mu_);
   s.instruments = instrument_count_;
-  s.subscribers = fanout_.size();
+  s.subscribers = streams_.size();
   return s;
 }
 

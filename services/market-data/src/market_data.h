@@ -14,11 +14,14 @@
 //  - Accepted events get trace stamps {market-data, recv} (when Ingest began) and
 //    {market-data, emit} (when fanned out), then go to every matching subscriber.
 //
-// Subscriber queues: each subscriber has a bounded queue of `subscriber_queue` batches; a
-// subscriber whose queue is full is ended with RESOURCE_EXHAUSTED and counted as dropped (the
-// producer never waits, other subscribers are unaffected). A new subscriber first receives a
-// snapshot of every matching book (if it asked for book events), then live events; no live event
-// can precede its snapshot (both happen under the ingest lock).
+// Subscriber queues (see subscriber_stream.h for the full policy): each subscriber has a bounded
+// queue of `subscriber_queue` batches. From half full, its book events are conflated to the
+// latest state per (venue, symbol), later sent as a fresh snapshot of the current book; trades,
+// tickers and candles are never conflated, and when one does not fit the subscriber is ended
+// with RESOURCE_EXHAUSTED and counted as dropped. The producer never waits and other subscribers
+// are unaffected. A new subscriber first receives a snapshot of every matching book (if it asked
+// for book events), then live events; no live event can precede its snapshot (both happen under
+// the ingest lock).
 //
 // Threading: all methods are thread-safe. Ingest runs validation, book/candle updates and the
 // fan-out push under one mutex; it does no I/O and never waits on a subscriber, so it is safe to
@@ -44,7 +47,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
-#include "tickmesh/runtime/stream.h"
+#include "subscriber_stream.h"
 #include "tickmesh/v1/market_data.pb.h"
 
 namespace tickmesh::market_data {
@@ -56,8 +59,11 @@ struct MarketDataOptions {
   std::vector<uint32_t> candle_intervals_s = {1, 60};
   // Closed candles kept per (venue, symbol, interval).
   size_t candle_history = 1000;
-  // Batches queued per subscriber before it is disconnected.
+  // Batches queued per subscriber: book state is conflated from half of it, a trade, ticker or
+  // candle that does not fit disconnects the subscriber.
   size_t subscriber_queue = 4096;
+  // Distinct subscriber names used as metric labels; later names share the label "other".
+  size_t max_subscriber_labels = 32;
   // Most (venue, symbol) books held; bounds memory against arbitrary injected symbols.
   size_t max_instruments = 10'000;
 };
@@ -81,16 +87,30 @@ struct SubscriberFilter {
   }
 };
 
-class MarketData {
+// Receives state derived by Ingest, called with the ingest lock held: an implementation copies
+// what it needs and returns (no I/O, no blocking, no call back into MarketData). This is how the
+// cache and persistence writers stay off the ingest path.
+class IngestObserver {
  public:
-  using Writer = runtime::QueuedWriter<tickmesh::v1::MarketEventBatch>;
+  virtual ~IngestObserver() = default;
+  // The latest ticker of book `book_id` (dense, stable ids) after a batch touched it: best
+  // bid/ask from the book (or the venue's own ticker event) and the last trade price.
+  virtual void OnTicker(uint32_t book_id, const std::string& venue, const std::string& symbol,
+                        const tickmesh::v1::Ticker& ticker) {}
+  // A candle closed (a trade of a later interval arrived).
+  virtual void OnCandleClosed(const tickmesh::v1::Candle& candle) {}
+};
+
+class MarketData final : public SnapshotSource {
+ public:
+  using Writer = grpc::ServerWriteReactor<tickmesh::v1::MarketEventBatch>;
 
   // INVALID_ARGUMENT naming the option when it is out of range.
   static absl::Status ValidateOptions(const MarketDataOptions& options);
 
   // `options` must pass ValidateOptions (out-of-range values are clamped).
   explicit MarketData(MarketDataOptions options);
-  ~MarketData();  // Closes subscribers with UNAVAILABLE.
+  ~MarketData() override;  // Closes subscribers with UNAVAILABLE.
   MarketData(const MarketData&) = delete;
   MarketData& operator=(const MarketData&) = delete;
 
@@ -101,6 +121,9 @@ class MarketData {
   // Creates the stream for a new subscriber (return it from the RPC handler): snapshots of the
   // matching books first, then live events.
   Writer* Subscribe(SubscriberFilter filter);
+
+  // Registers an observer (not owned; must outlive this object). Call before events flow.
+  void AddObserver(IngestObserver* observer);
 
   // Ends every subscriber stream with `status` after its queued batches; later Subscribe calls
   // end at once with UNAVAILABLE. For drain.
@@ -126,12 +149,17 @@ class MarketData {
     uint64_t gaps = 0;
     uint64_t crossed = 0;
     uint64_t subscribers_dropped = 0;
+    uint64_t conflations = 0;  // book events absorbed for slow subscribers
     size_t instruments = 0;
     size_t subscribers = 0;
   };
   Stats stats() const;
 
   const MarketDataOptions& options() const { return options_; }
+
+  // SnapshotSource (called by SubscriberStream from gRPC threads).
+  void FlushConflated(SubscriberStream* stream) override;
+  void StreamDone(SubscriberStream* stream) override;
 
  private:
   struct Instrument;
@@ -150,6 +178,11 @@ class MarketData {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   VenueMetrics& VenueMetricsFor(const std::string& venue) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateQueueGaugesLocked(int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillSnapshotLocked(const Instrument& inst, int64_t now_ns,
+                          tickmesh::v1::MarketEvent* out) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The metrics label for a subscriber name (bounded by max_subscriber_labels).
+  std::string LabelLocked(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FanOutLocked(const tickmesh::v1::MarketEventBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const MarketDataOptions options_;
 
@@ -164,20 +197,36 @@ class MarketData {
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, uint64_t> pending_seq_
       ABSL_GUARDED_BY(mu_);
   std::vector<Instrument*> scratch_targets_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> scratch_ids_ ABSL_GUARDED_BY(mu_);
+  std::vector<const CandleSeries*> scratch_closed_ ABSL_GUARDED_BY(mu_);
+  std::vector<IngestObserver*> observers_ ABSL_GUARDED_BY(mu_);
+  uint64_t batch_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<bool> scratch_wanted_ ABSL_GUARDED_BY(mu_);
+  // Instruments by id (ids are dense, never reused; instruments are never removed).
+  std::vector<Instrument*> by_id_ ABSL_GUARDED_BY(mu_);
+  // Live subscriber streams (a stream removes itself in StreamDone; an overflowing one is
+  // removed by the fan-out at once).
+  struct Subscriber {
+    SubscriberStream* stream;
+    SubscriberFilter filter;
+    std::string label;
+  };
+  std::vector<Subscriber> streams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, prometheus::Gauge*> depth_gauges_ ABSL_GUARDED_BY(mu_);
   int64_t last_gauge_update_ns_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 
-  runtime::FanOut<tickmesh::v1::MarketEventBatch, SubscriberFilter> fanout_;
-
   std::atomic<uint64_t> batches_accepted_{0}, batches_rejected_{0}, events_accepted_{0};
-  std::atomic<uint64_t> gaps_{0}, crossed_{0}, subscribers_dropped_{0};
+  std::atomic<uint64_t> gaps_{0}, crossed_{0}, subscribers_dropped_{0}, conflations_{0};
 
   // Metrics (families live in the process registry).
   prometheus::Family<prometheus::Counter>& rejected_family_;
   prometheus::Family<prometheus::Counter>& drops_family_;
+  prometheus::Family<prometheus::Counter>& conflations_family_;
+  prometheus::Family<prometheus::Gauge>& depth_family_;
+  prometheus::Counter& resyncs_;
   prometheus::Histogram& apply_seconds_;
   prometheus::Gauge& subscribers_gauge_;
-  prometheus::Gauge& queue_depth_gauge_;
   prometheus::Gauge& instruments_gauge_;
 };
 

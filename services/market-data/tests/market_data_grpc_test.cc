@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "order_book.h"
 #include "tickmesh/runtime/client.h"
 #include "tickmesh/runtime/server.h"
 
@@ -115,21 +116,156 @@ TEST_F(MarketDataGrpcTest, SubscribeRejectsUnknownKind) {
   EXPECT_NE(s.error_message().find("kinds[0]"), std::string::npos);
 }
 
-TEST_F(MarketDataGrpcTest, SlowSubscriberIsDisconnectedWhileFastOneReceivesEverything) {
+// A batch of `n` trades (~40 bytes each) with seqs from `first_seq`.
+MarketEventBatch Trades(const std::string& symbol, uint64_t first_seq, int n) {
+  MarketEventBatch b;
+  for (int i = 0; i < n; ++i) {
+    MarketEvent* e = b.add_events();
+    e->set_venue("sim");
+    e->set_symbol(symbol);
+    e->set_seq(first_seq + static_cast<uint64_t>(i));
+    e->mutable_trade()->set_price_e8(1'000'000 + i);
+    e->mutable_trade()->set_qty_e8(1'000 + i);
+    e->mutable_trade()->set_aggressor_side(tickmesh::v1::SIDE_BUY);
+    e->mutable_trade()->set_trade_id("trade-id-padding-" + std::to_string(first_seq + i));
+  }
+  return b;
+}
+
+// A delta whose effect depends on every earlier one: 250 levels a side over a moving window of
+// 400 prices, some set to 0 (removed), so a book that missed deltas ends up different.
+MarketEvent ChurnDelta(const std::string& symbol, uint64_t seq) {
+  MarketEvent e;
+  e.set_venue("sim");
+  e.set_symbol(symbol);
+  e.set_seq(seq);
+  for (int j = 0; j < 250; ++j) {
+    const int64_t off = static_cast<int64_t>((seq * 7 + static_cast<uint64_t>(j)) % 400);
+    const int64_t qty = static_cast<int64_t>((seq + static_cast<uint64_t>(j)) % 5);
+    auto* b = e.mutable_delta()->add_bids();
+    b->set_price_e8(1'000'000 - off);
+    b->set_qty_e8(qty);
+    auto* a = e.mutable_delta()->add_asks();
+    a->set_price_e8(1'000'001 + off);
+    a->set_qty_e8(qty);
+  }
+  return e;
+}
+
+// Applies what a subscriber receives to a local book, as a consumer would.
+struct ConsumerBook {
+  OrderBook book{100'000};
+  uint64_t last_seq = 0;
+  int snapshots = 0, deltas = 0, gaps = 0;
+  void Apply(const MarketEvent& e) {
+    if (e.has_snapshot()) {
+      ASSERT_TRUE(book.ApplySnapshot(e.snapshot()).ok());
+      ++snapshots;
+      last_seq = e.seq();
+    } else if (e.has_delta()) {
+      if (e.seq() != last_seq + 1) ++gaps;
+      ASSERT_TRUE(book.ApplyDelta(e.delta()).ok());
+      ++deltas;
+      last_seq = e.seq();
+    }
+  }
+};
+
+class Reader {
+ public:
+  Reader(MarketDataService::Stub* stub, const std::string& name) {
+    ctx_.set_deadline(runtime::DeadlineIn(absl::Seconds(60)));
+    tickmesh::v1::SubscribeRequest req;
+    req.set_subscriber(name);
+    stream_ = stub->Subscribe(&ctx_, req);
+    // Registered before the first event: the server sends headers once the stream is added.
+    stream_->WaitForInitialMetadata();
+  }
+  grpc::ClientContext& ctx() { return ctx_; }
+  grpc::ClientReader<MarketEventBatch>& stream() { return *stream_; }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<MarketEventBatch>> stream_;
+};
+
+TEST_F(MarketDataGrpcTest, SlowSubscriberGetsConflatedBooksWhileFastOneGetsEveryDelta) {
+  MarketDataOptions o;
+  o.subscriber_queue = 16;  // books conflated from 8 queued batches, flushed at 4
+  StartServer(o);
+  constexpr int kBatches = 2000;
+
+  Reader fast(stub_.get(), "fast");
+  ASSERT_EQ(fast.ctx().GetServerInitialMetadata().count(kStreamMetadataKey), 1u);
+  std::mutex mu;
+  std::condition_variable cv;
+  int fast_received = 0;
+  ConsumerBook fast_book;
+  std::thread fast_thread([&] {
+    MarketEventBatch b;
+    while (fast.stream().Read(&b)) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& e : b.events()) fast_book.Apply(e);
+      ++fast_received;
+      cv.notify_all();
+    }
+  });
+  Reader slow(stub_.get(), "slow");  // does not read until every batch is ingested
+
+  for (int i = 1; i <= kBatches; ++i) {
+    Ingest({ChurnDelta("BTC-USD", static_cast<uint64_t>(i))});  // ~8 KB each
+    // Pace on the fast subscriber only, so it never has more than a batch queued.
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return fast_received >= i; }))
+        << "fast subscriber stalled at " << fast_received;
+  }
+  EXPECT_EQ(md_->stats().subscribers_dropped, 0u) << "books alone never disconnect";
+  EXPECT_GT(md_->stats().conflations, 0u);
+
+  // The slow subscriber now drains: deltas up to the conflation point, then a snapshot of the
+  // current book carrying the last seq.
+  ConsumerBook slow_book;
+  int slow_events = 0;
+  MarketEventBatch b;
+  while (slow_book.last_seq < kBatches && slow.stream().Read(&b)) {
+    for (auto& e : b.events()) {
+      slow_book.Apply(e);
+      ++slow_events;
+    }
+  }
+  EXPECT_EQ(slow_book.last_seq, static_cast<uint64_t>(kBatches));
+  EXPECT_LT(slow_events, kBatches) << "fewer events than were published";
+  EXPECT_GE(slow_book.deltas, 1) << "deltas flow until the queue reaches its book watermark";
+  // No book existed when it subscribed, so every snapshot it got is a conflated one.
+  EXPECT_GE(slow_book.snapshots, 1);
+
+  tickmesh::v1::GetBookRequest req;
+  req.set_venue("sim");
+  req.set_symbol("BTC-USD");
+  auto truth = md_->GetBook(req);
+  ASSERT_TRUE(truth.ok());
+  OrderBook expected(100'000);
+  ASSERT_TRUE(expected.ApplySnapshot(truth->book()).ok());
+  EXPECT_EQ(slow_book.book.Bids(), expected.Bids()) << "conflated book state is the latest";
+  EXPECT_EQ(slow_book.book.Asks(), expected.Asks());
+
+  fast.ctx().TryCancel();
+  fast_thread.join();
+  slow.ctx().TryCancel();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(fast_received, kBatches);
+  EXPECT_EQ(fast_book.deltas, kBatches) << "the fast subscriber is not conflated";
+  EXPECT_EQ(fast_book.gaps, 0);
+  EXPECT_EQ(fast_book.book.Bids(), expected.Bids());
+}
+
+TEST_F(MarketDataGrpcTest, SlowSubscriberIsDisconnectedWhenItsTradeQueueOverflows) {
   MarketDataOptions o;
   o.subscriber_queue = 16;
   StartServer(o);
-  constexpr int kBatches = 3000;
+  constexpr int kBatches = 2000, kTradesPerBatch = 50;
 
-  // Fast subscriber: reads on its own thread and reports progress.
-  grpc::ClientContext fast_ctx;
-  fast_ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(60)));
-  tickmesh::v1::SubscribeRequest fast_req;
-  fast_req.set_subscriber("fast");
-  auto fast = stub_->Subscribe(&fast_ctx, fast_req);
-  // Registered before the first event: the server sends headers once the writer is added.
-  fast->WaitForInitialMetadata();
-  ASSERT_EQ(fast_ctx.GetServerInitialMetadata().count(kStreamMetadataKey), 1u);
+  Reader fast(stub_.get(), "fast");
   std::mutex mu;
   std::condition_variable cv;
   int fast_received = 0;
@@ -137,7 +273,7 @@ TEST_F(MarketDataGrpcTest, SlowSubscriberIsDisconnectedWhileFastOneReceivesEvery
   std::thread fast_thread([&] {
     MarketEventBatch b;
     uint64_t expected = 1;
-    while (fast->Read(&b)) {
+    while (fast.stream().Read(&b)) {
       std::lock_guard<std::mutex> lock(mu);
       for (auto& e : b.events()) {
         if (e.seq() != expected++) fast_in_order = false;
@@ -146,36 +282,36 @@ TEST_F(MarketDataGrpcTest, SlowSubscriberIsDisconnectedWhileFastOneReceivesEvery
       cv.notify_all();
     }
   });
+  Reader slow(stub_.get(), "slow");
 
-  // Slow subscriber: connected, never reads until the end.
-  grpc::ClientContext slow_ctx;
-  slow_ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(60)));
-  tickmesh::v1::SubscribeRequest slow_req;
-  slow_req.set_subscriber("slow");
-  auto slow = stub_->Subscribe(&slow_ctx, slow_req);
-  slow->WaitForInitialMetadata();
-  ASSERT_EQ(slow_ctx.GetServerInitialMetadata().count(kStreamMetadataKey), 1u);
-
-  for (int i = 1; i <= kBatches; ++i) {
-    // ~8 KB per batch so the slow stream's flow-control window fills quickly.
-    Ingest({Delta("BTC-USD", static_cast<uint64_t>(i), 1'000'000, 1'000'001, 250)});
-    // Pace on the fast subscriber only, so it never has more than a batch queued.
+  for (int i = 0; i < kBatches; ++i) {
+    MarketEventBatch batch =
+        Trades("BTC-USD", static_cast<uint64_t>(i) * kTradesPerBatch + 1, kTradesPerBatch);
+    ASSERT_TRUE(md_->Ingest(batch, "test").ok());
     std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return fast_received >= i; }))
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return fast_received > i; }))
         << "fast subscriber stalled at " << fast_received;
   }
   EXPECT_EQ(md_->stats().subscribers_dropped, 1u);
+  EXPECT_EQ(md_->stats().conflations, 0u) << "trades are never conflated";
 
-  // The slow subscriber drains what reached it, then sees RESOURCE_EXHAUSTED.
+  // The slow subscriber gets what reached it, in order and without holes, then
+  // RESOURCE_EXHAUSTED.
   MarketEventBatch b;
-  int slow_received = 0;
-  while (slow->Read(&b)) ++slow_received;
-  grpc::Status slow_status = slow->Finish();
+  uint64_t slow_events = 0;
+  bool slow_in_order = true;
+  while (slow.stream().Read(&b)) {
+    for (auto& e : b.events()) {
+      if (e.seq() != ++slow_events) slow_in_order = false;
+    }
+  }
+  grpc::Status slow_status = slow.stream().Finish();
   EXPECT_EQ(slow_status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << slow_status.error_message();
-  EXPECT_LT(slow_received, kBatches);
+  EXPECT_LT(slow_events, static_cast<uint64_t>(kBatches) * kTradesPerBatch);
+  EXPECT_TRUE(slow_in_order);
 
-  fast_ctx.TryCancel();
+  fast.ctx().TryCancel();
   fast_thread.join();
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(fast_received, kBatches);
