@@ -34,6 +34,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   // Reconnect quickly after a peer restarts (default max backoff is 120 s).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   if (!service_config_json.empty()) {
     args.SetServiceConfigJSON(service_config_json);
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -91,6 +92,36 @@ struct ExecutionEngine::Metrics {
         resource_rejects(tickmesh::runtime::CounterFamily(
             MetricPrefix("execution") + "resource_rejects_total",
             "Orders refused for a full outbox or the open orders limit")),
+        slippage_bps(tickmesh::runtime::HistogramFamily(
+                         MetricPrefix("execution") + "slippage_bps",
+                         "Final slippage of filled orders vs arrival mid, basis points, positive "
+                         "= worse for the order's side")
+                         .Add({}, prometheus::Histogram::BucketBoundaries{-100, -50, -20, -10, -5,
+                                                                          -2, -1, 0, 1, 2, 5, 10,
+                                                                          20, 50, 100, 200, 500})),
+        fill_rate(tickmesh::runtime::HistogramFamily(MetricPrefix("execution") + "fill_rate",
+                                                     "Filled share of finished orders (0..1)")
+                      .Add({}, prometheus::Histogram::BucketBoundaries{0, 0.1, 0.25, 0.5, 0.75, 0.9,
+                                                                       0.99, 1})),
+        time_to_fill(tickmesh::runtime::HistogramFamily(
+                         MetricPrefix("execution") + "time_to_fill_seconds",
+                         "Order creation to its last fill, finished orders with fills")
+                         .Add({}, tickmesh::runtime::LatencyBuckets())),
+        quality_score(
+            tickmesh::runtime::HistogramFamily(
+                MetricPrefix("execution") + "quality_score",
+                "Execution quality score (0..100) of finished orders")
+                .Add({}, prometheus::Histogram::BucketBoundaries{10, 25, 50, 75, 90, 95, 99, 100})),
+        breaker_state(tickmesh::runtime::GaugeFamily(
+            MetricPrefix("execution") + "breaker_state",
+            "Circuit breaker per venue: 0 closed, 1 open, 2 half-open")),
+        breaker_rejects(tickmesh::runtime::CounterFamily(
+            MetricPrefix("execution") + "breaker_rejects_total",
+            "Orders refused because the venue's circuit breaker was open")),
+        breaker_trips(tickmesh::runtime::CounterFamily(
+            MetricPrefix("execution") + "breaker_transitions_total",
+            "Circuit breaker state changes, by venue "
+            "and new state")),
         subscriber_overflows(tickmesh::runtime::CounterFamily(
                                  MetricPrefix("execution") + "event_subscriber_overflows_total",
                                  "StreamOrderEvents subscribers ended for a full queue")
@@ -106,6 +137,13 @@ struct ExecutionEngine::Metrics {
   prometheus::Family<prometheus::Counter>& signals;
   prometheus::Family<prometheus::Counter>& book_events;
   prometheus::Family<prometheus::Counter>& resource_rejects;
+  prometheus::Histogram& slippage_bps;
+  prometheus::Histogram& fill_rate;
+  prometheus::Histogram& time_to_fill;
+  prometheus::Histogram& quality_score;
+  prometheus::Family<prometheus::Gauge>& breaker_state;
+  prometheus::Family<prometheus::Counter>& breaker_rejects;
+  prometheus::Family<prometheus::Counter>& breaker_trips;
   prometheus::Counter& subscriber_overflows;
 };
 
@@ -157,9 +195,9 @@ absl::Status ExecutionEngine::ValidateRequest(const OrderRequest& r) {
 }
 
 absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::Submit(
-    const OrderRequest& request) {
+    const OrderRequest& request, int64_t arrival_mono_ns) {
   if (auto s = ValidateRequest(request); !s.ok()) return s;
-  const int64_t mono = MonotonicNs();
+  const int64_t mono = arrival_mono_ns != 0 ? arrival_mono_ns : MonotonicNs();
   tickmesh::v1::Trace trace = request.trace();
   Stamp(&trace, "recv", NowUnixNs());
   std::lock_guard<std::mutex> lock(mu_);
@@ -182,6 +220,11 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
     metrics_->resource_rejects.Add({{"reason", "outbox_full"}}).Increment();
     return absl::ResourceExhaustedError("outbox full");
   }
+  CircuitBreaker* breaker = BreakerLocked(request.venue());
+  if (breaker != nullptr && !breaker->Allow(MonotonicNs())) {
+    metrics_->breaker_rejects.Add({{"venue", request.venue()}}).Increment();
+    return absl::UnavailableError(absl::StrCat("breaker:", request.venue(), " open"));
+  }
   OrderRequest req = request;
   if (req.strategy().empty()) req.set_strategy("manual");
   // Validated: the symbol is BASE-QUOTE.
@@ -199,6 +242,7 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
   auto created = orders_.Create(req, trace, now, mid.value_or(0), submit_mono_ns,
                                 signal_recv_mono_ns, &events);
   if (!created.ok()) {
+    if (breaker != nullptr) breaker->Release();
     metrics_->resource_rejects.Add({{"reason", "open_orders"}}).Increment();
     return created.status();
   }
@@ -206,14 +250,21 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
 
   const RiskDecision decision = risk_.Check(req, ctx);
   if (!decision.ok) {
+    if (breaker != nullptr) breaker->Release();
     metrics_->risk_rejects.Add({{"rule", decision.rule}}).Increment();
     (void)orders_.Reject(order_id, decision.reason(), now, &events);
     PublishLocked(&events);
     return absl::FailedPreconditionError(decision.reason());
   }
 
+  const int64_t venue_start = MonotonicNs();
   const ExecutionReport report = venue_.Execute(orders_.Find(order_id)->order);
   const int64_t after = NowUnixNs();
+  // Business rejections (no market, ...) are answers, not failures; errors and timeouts are.
+  const bool venue_failed = absl::StartsWith(report.reject_reason, "venue:error") ||
+                            absl::StartsWith(report.reject_reason, "venue:timeout") ||
+                            MonotonicNs() - venue_start > options_.venue_timeout_ns;
+  RecordVenueCallLocked(req.venue(), breaker, !venue_failed);
   if (!report.reject_reason.empty()) {
     metrics_->venue_rejects.Add({{"reason", report.reject_reason}}).Increment();
     (void)orders_.Reject(order_id, report.reject_reason, after, &events);
@@ -241,6 +292,32 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
   return resp;
 }
 
+CircuitBreaker* ExecutionEngine::BreakerLocked(const std::string& venue) {
+  if (!options_.breaker_enabled) return nullptr;
+  auto it = breakers_.find(venue);
+  if (it != breakers_.end()) return &it->second;
+  if (breakers_.size() >= kMaxBreakers) return nullptr;
+  metrics_->breaker_state.Add({{"venue", venue}}).Set(0);
+  return &breakers_.emplace(venue, CircuitBreaker(options_.breaker)).first->second;
+}
+
+void ExecutionEngine::RecordVenueCallLocked(const std::string& venue, CircuitBreaker* breaker,
+                                            bool success) {
+  if (breaker == nullptr) return;
+  const int64_t now = MonotonicNs();
+  const CircuitBreaker::State before = breaker->state(now);
+  breaker->Record(success, now);
+  const CircuitBreaker::State after = breaker->state(now);
+  if (after == before) return;
+  metrics_->breaker_state.Add({{"venue", venue}}).Set(static_cast<double>(after));
+  metrics_->breaker_trips.Add({{"venue", venue}, {"state", CircuitBreaker::Name(after)}})
+      .Increment();
+  tickmesh::runtime::LogWarn("circuit breaker changed state",
+                             {{"venue", venue},
+                              {"from", CircuitBreaker::Name(before)},
+                              {"to", CircuitBreaker::Name(after)}});
+}
+
 void ExecutionEngine::ApplyVenueFillLocked(const VenueFill& vf, int64_t now_unix_ns,
                                            std::vector<OrderEvent>* events) {
   auto fill = orders_.ApplyFill(vf.order_id, vf.price_e8, vf.qty_e8, vf.fee_e8, vf.fee_asset,
@@ -265,6 +342,34 @@ void ExecutionEngine::ApplyVenueFillLocked(const VenueFill& vf, int64_t now_unix
   metrics_->position_qty.Add({{"venue", fill->venue()}, {"symbol", fill->symbol()}})
       .Set(static_cast<double>(portfolio_.PositionQty(fill->venue(), fill->symbol())) / kE8);
   WriteCacheLocked(fill->venue(), fill->symbol(), now_unix_ns);
+  if (outbox_ != nullptr) {
+    std::pair<std::string, std::string> key(fill->venue(), fill->symbol());
+    if (std::find(touched_.begin(), touched_.end(), key) == touched_.end()) {
+      touched_.push_back(std::move(key));
+    }
+  }
+}
+
+int64_t ExecutionEngine::NextStateNsLocked(int64_t now_unix_ns) {
+  last_state_ns_ = std::max(now_unix_ns, last_state_ns_ + 1);
+  return last_state_ns_;
+}
+
+void ExecutionEngine::AppendStateRecordsLocked(std::vector<tickmesh::v1::Record>* records) {
+  const int64_t now = NowUnixNs();
+  for (const auto& [venue, symbol] : touched_) {
+    auto pair = SplitSymbol(symbol);
+    if (!pair.ok()) continue;
+    tickmesh::v1::Position p = portfolio_.GetPosition(venue, symbol, 0);
+    p.set_updated_unix_ns(NextStateNsLocked(now));
+    *records->emplace_back().mutable_position() = std::move(p);
+    for (const std::string* asset : {&pair->base, &pair->quote}) {
+      tickmesh::v1::Balance b = portfolio_.GetBalance(venue, *asset);
+      b.set_updated_unix_ns(NextStateNsLocked(now));
+      *records->emplace_back().mutable_balance() = std::move(b);
+    }
+  }
+  touched_.clear();
 }
 
 void ExecutionEngine::WriteCacheLocked(const std::string& venue, const std::string& symbol,
@@ -298,6 +403,17 @@ void ExecutionEngine::PublishLocked(std::vector<OrderEvent>* events) {
         o.status() == tickmesh::v1::ORDER_STATUS_FILLED) {
       metrics_->orders.Add({{"status", StatusLabel(o.status())}}).Increment();
     }
+    // Final execution quality, once per finished order that was sent to the venue.
+    if (OrderManager::IsTerminal(o.status()) && ev.has_quality() &&
+        o.status() != tickmesh::v1::ORDER_STATUS_REJECTED) {
+      const tickmesh::v1::ExecutionQuality& q = ev.quality();
+      metrics_->fill_rate.Observe(q.fill_rate());
+      metrics_->quality_score.Observe(q.score());
+      if (o.filled_qty_e8() > 0) {
+        if (o.arrival_mid_e8() > 0) metrics_->slippage_bps.Observe(q.slippage_bps());
+        metrics_->time_to_fill.Observe(static_cast<double>(q.time_to_fill_ns()) / 1e9);
+      }
+    }
     if (outbox_ != nullptr) {
       *records.emplace_back().mutable_order() = o;
       *records.emplace_back().mutable_order_event() = ev;
@@ -306,7 +422,10 @@ void ExecutionEngine::PublishLocked(std::vector<OrderEvent>* events) {
     *batch.add_events() = std::move(ev);
   }
   events->clear();
-  if (outbox_ != nullptr) outbox_->Append(std::move(records));
+  if (outbox_ != nullptr) {
+    AppendStateRecordsLocked(&records);
+    outbox_->Append(std::move(records));
+  }
   if (observer_) observer_(batch);
   fanout_.Publish([&](const EventFilter& f, tickmesh::v1::OrderEventBatch* out) {
     if (f.symbols.empty()) {
@@ -323,7 +442,6 @@ void ExecutionEngine::PublishLocked(std::vector<OrderEvent>* events) {
 void ExecutionEngine::OnSignalBatch(const tickmesh::v1::SignalBatch& batch) {
   const int64_t recv_ns = NowUnixNs();
   const int64_t recv_mono = MonotonicNs();
-  std::lock_guard<std::mutex> lock(mu_);
   for (const auto& sig : batch.signals()) {
     OrderRequest req;
     req.set_client_order_id("sig-" + sig.signal_id());
@@ -337,7 +455,10 @@ void ExecutionEngine::OnSignalBatch(const tickmesh::v1::SignalBatch& batch) {
                              ? absl::InvalidArgumentError("signal_id is required")
                              : ValidateRequest(req);
     if (!valid.ok()) {
-      ++invalid_signals_;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++invalid_signals_;
+      }
       metrics_->signals.Add({{"result", "invalid"}}).Increment();
       tickmesh::runtime::WarnOnce("execution-invalid-signal", "invalid signal ignored",
                                   {{"signal_id", sig.signal_id()}, {"error", valid.ToString()}});
@@ -345,21 +466,43 @@ void ExecutionEngine::OnSignalBatch(const tickmesh::v1::SignalBatch& batch) {
     }
     tickmesh::v1::Trace trace = sig.trace();
     Stamp(&trace, "recv", recv_ns);
-    auto result = SubmitLocked(req, trace, recv_mono, recv_mono);
-    const char* label = "ordered";
-    if (!result.ok()) {
-      label =
-          result.status().code() == absl::StatusCode::kFailedPrecondition ? "rejected" : "error";
-      if (label[0] == 'e') {
-        tickmesh::runtime::WarnOnce(
-            "execution-signal-order-error", "signal not turned into an order",
-            {{"signal_id", sig.signal_id()}, {"error", result.status().ToString()}});
-      }
-    } else if (result->duplicate()) {
-      label = "duplicate";
+    if (admission_ == nullptr) {
+      SubmitSignalOrder(req, std::move(trace), recv_mono);
+      continue;
     }
-    metrics_->signals.Add({{"result", label}}).Increment();
+    const std::string venue = req.venue();
+    admission_->Submit(
+        venue, RequestClass::kOrder,
+        [this, req = std::move(req), trace = std::move(trace), recv_mono]() mutable {
+          SubmitSignalOrder(req, std::move(trace), recv_mono);
+        },
+        [this, id = sig.signal_id()](absl::Status s) {
+          metrics_->signals.Add({{"result", "rate_limited"}}).Increment();
+          tickmesh::runtime::WarnOnce("execution-signal-rate-limited", "signal order rate limited",
+                                      {{"signal_id", id}, {"error", s.ToString()}});
+        });
   }
+}
+
+void ExecutionEngine::SubmitSignalOrder(const OrderRequest& req, tickmesh::v1::Trace trace,
+                                        int64_t recv_mono) {
+  absl::StatusOr<tickmesh::v1::SubmitOrderResponse> result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    result = SubmitLocked(req, trace, recv_mono, recv_mono);
+  }
+  const char* label = "ordered";
+  if (!result.ok()) {
+    label = result.status().code() == absl::StatusCode::kFailedPrecondition ? "rejected" : "error";
+    if (label[0] == 'e') {
+      tickmesh::runtime::WarnOnce(
+          "execution-signal-order-error", "signal not turned into an order",
+          {{"client_order_id", req.client_order_id()}, {"error", result.status().ToString()}});
+    }
+  } else if (result->duplicate()) {
+    label = "duplicate";
+  }
+  metrics_->signals.Add({{"result", label}}).Increment();
 }
 
 std::vector<std::pair<std::string, std::string>> ExecutionEngine::OnMarketBatch(
@@ -561,6 +704,73 @@ absl::StatusOr<tickmesh::v1::KillSwitchState> ExecutionEngine::SetKillSwitch(
   return kill_;
 }
 
+ExecutionEngine::RestoreSummary ExecutionEngine::Restore(
+    const std::vector<Order>& open_orders, const std::vector<tickmesh::v1::Position>& positions,
+    const std::vector<tickmesh::v1::Balance>& balances) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RestoreSummary sum;
+  auto skip = [&](const std::string& what, const absl::Status& s) {
+    ++sum.skipped;
+    tickmesh::runtime::LogError("restore: record skipped",
+                                {{"record", what}, {"error", s.ToString()}});
+  };
+  for (const auto& b : balances) {
+    last_state_ns_ = std::max(last_state_ns_, b.updated_unix_ns());
+    if (auto s = portfolio_.RestoreBalance(b); !s.ok()) {
+      skip(absl::StrCat("balance ", b.venue(), ":", b.asset()), s);
+      continue;
+    }
+    ++sum.balances;
+  }
+  const int64_t now = NowUnixNs();
+  for (const auto& p : positions) {
+    last_state_ns_ = std::max(last_state_ns_, p.updated_unix_ns());
+    if (auto s = portfolio_.RestorePosition(p); !s.ok()) {
+      skip(absl::StrCat("position ", p.venue(), ":", p.symbol()), s);
+      continue;
+    }
+    ++sum.positions;
+    metrics_->position_qty.Add({{"venue", p.venue()}, {"symbol", p.symbol()}})
+        .Set(static_cast<double>(p.qty_e8()) / kE8);
+    WriteCacheLocked(p.venue(), p.symbol(), now);
+  }
+  std::vector<OrderEvent> events;
+  for (const Order& o : open_orders) {
+    absl::Status s = ValidateRestoredOrder(o);
+    if (s.ok()) s = orders_.Restore(o);
+    if (!s.ok()) {
+      skip(absl::StrCat("order ", o.order_id()), s);
+      continue;
+    }
+    (void)portfolio_.EnsureInstrument(o.venue(), o.symbol());
+    if (o.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+      (void)orders_.Reject(o.order_id(), "venue:unconfirmed_at_restart", now, &events);
+      ++sum.closed_orders;
+    } else if (venue_.RestoreResting(o)) {
+      ++sum.open_orders;
+    } else {
+      (void)orders_.Cancel(o.order_id(), now, &events);
+      ++sum.closed_orders;
+    }
+  }
+  PublishLocked(&events);
+  restored_ = sum;
+  return sum;
+}
+
+absl::Status ExecutionEngine::ValidateRestoredOrder(const Order& o) {
+  OrderRequest r;
+  r.set_client_order_id(o.client_order_id());
+  r.set_venue(o.venue());
+  r.set_symbol(o.symbol());
+  r.set_side(o.side());
+  r.set_type(o.type());
+  r.set_time_in_force(o.time_in_force());
+  r.set_price_e8(o.price_e8());
+  r.set_strategy(o.strategy());
+  return ValidateRequest(r);
+}
+
 tickmesh::v1::KillSwitchState ExecutionEngine::kill_switch() const {
   std::lock_guard<std::mutex> lock(mu_);
   return kill_;
@@ -600,6 +810,16 @@ nlohmann::json ExecutionEngine::StatusJson() const {
   j["event_subscribers"] = fanout_.size();
   j["book_errors"] = book_errors_;
   j["invalid_signals"] = invalid_signals_;
+  nlohmann::json breakers = nlohmann::json::object();
+  for (auto& [venue, b] : const_cast<std::map<std::string, CircuitBreaker>&>(breakers_)) {
+    breakers[venue] = CircuitBreaker::Name(b.state(MonotonicNs()));
+  }
+  j["breakers"] = breakers;
+  j["restored"] = {{"open_orders", restored_.open_orders},
+                   {"closed_orders", restored_.closed_orders},
+                   {"positions", restored_.positions},
+                   {"balances", restored_.balances},
+                   {"skipped", restored_.skipped}};
   return j;
 }
 

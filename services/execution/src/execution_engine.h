@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -35,6 +36,7 @@
 #include "outbox.h"
 #include "paper_venue.h"
 #include "portfolio.h"
+#include "rate_limit.h"
 #include "risk.h"
 #include "tickmesh/runtime/stream.h"
 #include "tickmesh/v1/execution.pb.h"
@@ -51,6 +53,12 @@ struct EngineOptions {
   int64_t initial_quote_e8 = 1'000'000 * kE8;
   // Batches queued per StreamOrderEvents subscriber before it is ended with RESOURCE_EXHAUSTED.
   size_t subscriber_queue = 4096;
+  // Per-venue circuit breaker over venue calls (disabled: never refuses). A venue call fails
+  // when the venue answers "venue:error..." / "venue:timeout..." (live adapters) or takes longer
+  // than venue_timeout_ns; business rejections such as venue:no_market are not failures.
+  bool breaker_enabled = true;
+  CircuitBreaker::Options breaker;
+  int64_t venue_timeout_ns = 1'000'000'000;
 };
 
 // Per-subscriber state of StreamOrderEvents.
@@ -76,14 +84,23 @@ class ExecutionEngine {
   // UNIMPLEMENTED for an execution algorithm other than IMMEDIATE. qty is not checked here: a
   // non-positive qty is the risk rule "qty".
   static absl::Status ValidateRequest(const tickmesh::v1::OrderRequest& request);
+  // The same checks for an order read back from persistence (ids, symbol, side, type, price).
+  static absl::Status ValidateRestoredOrder(const tickmesh::v1::Order& order);
 
   // Places an order (Submit RPC). Errors: INVALID_ARGUMENT / UNIMPLEMENTED (see ValidateRequest;
   // nothing recorded), RESOURCE_EXHAUSTED "outbox full" or "open orders limit" (nothing
   // recorded), FAILED_PRECONDITION "<risk:rule|venue:reason>" (the order is recorded REJECTED and
   // an event emitted). A known client_order_id returns the existing order with duplicate = true —
   // or, if that order was rejected, the same FAILED_PRECONDITION again.
+  // UNAVAILABLE "breaker:<venue> open" while that venue's circuit breaker refuses calls (nothing
+  // recorded). `arrival_mono_ns` (0 = now) is when the request arrived, before any rate-limit
+  // wait, for submit_to_ack_seconds.
   absl::StatusOr<tickmesh::v1::SubmitOrderResponse> Submit(
-      const tickmesh::v1::OrderRequest& request);
+      const tickmesh::v1::OrderRequest& request, int64_t arrival_mono_ns = 0);
+
+  // Rate limits for signal orders (API orders are admitted by the gRPC layer through the same
+  // queue). Null = no limits. Must outlive the engine; set before signals flow.
+  void SetAdmission(AdmissionQueue* admission) { admission_ = admission; }
 
   // Turns each signal into a MARKET order (client_order_id "sig-<signal_id>"); invalid signals
   // and rejections are counted, never thrown back. Stamps {execution, recv} on arrival.
@@ -124,6 +141,24 @@ class ExecutionEngine {
   // Ends every event stream (drain).
   void CloseStreams();
 
+  // Restart reconciliation (call before serving): adopts state read back from persistence.
+  // Balances first, then positions, then open orders: a LIMIT GTC order that was ACKED or
+  // PARTIALLY_FILLED rests on the paper venue again; any other ACKED/PARTIALLY_FILLED order
+  // (MARKET, IOC, FOK: its immediate part is over) is CANCELLED; a NEW order (never confirmed
+  // by the venue before the restart) is REJECTED "venue:unconfirmed_at_restart". Those
+  // closings emit events (persisted through the outbox). Malformed records are skipped, logged
+  // and counted in `skipped`. Positions and balances are also written to the cache.
+  struct RestoreSummary {
+    size_t open_orders = 0;    // adopted open (resting) orders
+    size_t closed_orders = 0;  // adopted then cancelled / rejected
+    size_t positions = 0;
+    size_t balances = 0;
+    size_t skipped = 0;
+  };
+  RestoreSummary Restore(const std::vector<tickmesh::v1::Order>& open_orders,
+                         const std::vector<tickmesh::v1::Position>& positions,
+                         const std::vector<tickmesh::v1::Balance>& balances);
+
   // Called with every published batch, under the engine mutex (tests, taps). Must not block.
   void SetEventObserver(std::function<void(const tickmesh::v1::OrderEventBatch&)> observer);
 
@@ -144,11 +179,23 @@ class ExecutionEngine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const OrderRecord* FindLocked(const tickmesh::v1::OrderRef& ref) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The venue's breaker (created on first use; nullptr when disabled or past kMaxBreakers).
+  CircuitBreaker* BreakerLocked(const std::string& venue) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecordVenueCallLocked(const std::string& venue, CircuitBreaker* breaker, bool success)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SubmitSignalOrder(const tickmesh::v1::OrderRequest& req, tickmesh::v1::Trace trace,
+                         int64_t recv_mono);
   // Stamps {execution, emit}, counts, appends to the outbox, publishes to subscribers.
   void PublishLocked(std::vector<tickmesh::v1::OrderEvent>* events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteCacheLocked(const std::string& venue, const std::string& symbol, int64_t now_unix_ns)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends the current Position and both Balances of every instrument in touched_ to `records`
+  // (so persistence can rebuild them after a restart) and clears touched_. Their
+  // updated_unix_ns is strictly increasing across the process (the persistence key includes it).
+  void AppendStateRecordsLocked(std::vector<tickmesh::v1::Record>* records)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t NextStateNsLocked(int64_t now_unix_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const EngineOptions options_;
   OutboxQueue* const outbox_;
@@ -165,6 +212,13 @@ class ExecutionEngine {
   std::function<void(const tickmesh::v1::OrderEventBatch&)> observer_ ABSL_GUARDED_BY(mu_);
   uint64_t book_errors_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t invalid_signals_ ABSL_GUARDED_BY(mu_) = 0;
+  // Instruments whose position/balances changed since the last publish (few per publish).
+  std::vector<std::pair<std::string, std::string>> touched_ ABSL_GUARDED_BY(mu_);
+  int64_t last_state_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  RestoreSummary restored_ ABSL_GUARDED_BY(mu_);
+  static constexpr size_t kMaxBreakers = 1024;
+  std::map<std::string, CircuitBreaker> breakers_ ABSL_GUARDED_BY(mu_);
+  AdmissionQueue* admission_ = nullptr;
 };
 
 }  // namespace tickmesh::execution

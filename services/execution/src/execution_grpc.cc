@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "tickmesh/runtime/clock.h"
+
 namespace tickmesh::execution {
 namespace {
 
@@ -33,19 +35,59 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Submit(grpc::CallbackServerContext* ctx
   if (!req->has_order()) {
     return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "order is required"));
   }
-  auto result = engine_->Submit(req->order());
-  if (!result.ok()) return Done(ctx, ToGrpc(result.status()));
-  *resp = std::move(*result);
-  return Done(ctx, grpc::Status::OK);
+  if (admission_ == nullptr) {
+    auto result = engine_->Submit(req->order());
+    if (!result.ok()) return Done(ctx, ToGrpc(result.status()));
+    *resp = std::move(*result);
+    return Done(ctx, grpc::Status::OK);
+  }
+  // Malformed requests are answered before they take a rate-limit slot.
+  if (auto s = ExecutionEngine::ValidateRequest(req->order()); !s.ok()) {
+    return Done(ctx, ToGrpc(s));
+  }
+  auto* reactor = ctx->DefaultReactor();
+  const int64_t arrival = tickmesh::runtime::MonotonicNs();
+  admission_->Submit(
+      req->order().venue(), RequestClass::kOrder,
+      [this, reactor, req, resp, arrival] {
+        auto result = engine_->Submit(req->order(), arrival);
+        if (!result.ok()) {
+          reactor->Finish(ToGrpc(result.status()));
+          return;
+        }
+        *resp = std::move(*result);
+        reactor->Finish(grpc::Status::OK);
+      },
+      [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ExecutionGrpc::Cancel(grpc::CallbackServerContext* ctx,
                                                 const tickmesh::v1::CancelOrderRequest* req,
                                                 tickmesh::v1::CancelOrderResponse* resp) {
-  auto result = engine_->Cancel(req->ref());
-  if (!result.ok()) return Done(ctx, ToGrpc(result.status()));
-  *resp->mutable_order() = std::move(*result);
-  return Done(ctx, grpc::Status::OK);
+  if (admission_ == nullptr) {
+    auto result = engine_->Cancel(req->ref());
+    if (!result.ok()) return Done(ctx, ToGrpc(result.status()));
+    *resp->mutable_order() = std::move(*result);
+    return Done(ctx, grpc::Status::OK);
+  }
+  // The venue of the order decides the rate limit; unknown refs are answered at once.
+  auto order = engine_->GetOrder(req->ref());
+  if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
+  auto* reactor = ctx->DefaultReactor();
+  admission_->Submit(
+      order->venue(), RequestClass::kCancel,
+      [this, reactor, req, resp] {
+        auto result = engine_->Cancel(req->ref());
+        if (!result.ok()) {
+          reactor->Finish(ToGrpc(result.status()));
+          return;
+        }
+        *resp->mutable_order() = std::move(*result);
+        reactor->Finish(grpc::Status::OK);
+      },
+      [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ExecutionGrpc::GetOrder(grpc::CallbackServerContext* ctx,

@@ -1,6 +1,8 @@
 // gRPC wiring of ExecutionService (callback API) over an ExecutionEngine. Every handler does
 // in-memory work only (the engine never does network I/O under its lock) and finishes its reactor
-// inline; StreamOrderEvents returns a bounded QueuedWriter from the engine's fan-out.
+// inline — except Submit and Cancel that a venue rate limit makes wait: those wait in the
+// AdmissionQueue (never on the callback thread) and are finished from its dispatcher thread.
+// StreamOrderEvents returns a bounded QueuedWriter from the engine's fan-out.
 #pragma once
 
 #include "execution_engine.h"
@@ -13,8 +15,10 @@ grpc::Status ToGrpc(const absl::Status& status);
 
 class ExecutionGrpc final : public tickmesh::v1::ExecutionService::CallbackService {
  public:
-  // `engine` must outlive the gRPC server.
-  explicit ExecutionGrpc(ExecutionEngine* engine) : engine_(engine) {}
+  // `engine` (and `admission`, if not null: venue rate limits for Submit and Cancel) must
+  // outlive the gRPC server.
+  explicit ExecutionGrpc(ExecutionEngine* engine, AdmissionQueue* admission = nullptr)
+      : engine_(engine), admission_(admission) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const tickmesh::v1::SubmitOrderRequest* req,
@@ -42,6 +46,7 @@ class ExecutionGrpc final : public tickmesh::v1::ExecutionService::CallbackServi
 
  private:
   ExecutionEngine* engine_;
+  AdmissionQueue* admission_;
 };
 
 }  // namespace tickmesh::execution

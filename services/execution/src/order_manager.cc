@@ -30,7 +30,38 @@ uint64_t OrderNumber(absl::string_view order_id) {
   return n;
 }
 
-OrderManager::OrderManager(Options options) : options_(options) {}
+OrderManager::OrderManager(Options options)
+    : options_(options),
+      next_order_(std::max<uint64_t>(1, options.first_order_number)),
+      next_fill_(std::max<uint64_t>(1, options.first_fill_number)) {}
+
+absl::Status OrderManager::Restore(const Order& o) {
+  const uint64_t n = OrderNumber(o.order_id());
+  if (n == 0) return absl::InvalidArgumentError("restore: order_id is not o-<n>");
+  if (o.client_order_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("restore ", o.order_id(), ": no client id"));
+  }
+  if (IsTerminal(o.status()) || o.status() == tickmesh::v1::ORDER_STATUS_UNSPECIFIED ||
+      !tickmesh::v1::OrderStatus_IsValid(o.status())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("restore ", o.order_id(), ": status is not open"));
+  }
+  if (o.qty_e8() <= 0 || o.filled_qty_e8() < 0 || o.filled_qty_e8() >= o.qty_e8()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("restore ", o.order_id(), ": qty/filled qty inconsistent with open"));
+  }
+  if (orders_.count(n) != 0 || by_client_id_.count(o.client_order_id()) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("restore ", o.order_id(), ": already known"));
+  }
+  OrderRecord& rec = orders_[n];
+  rec.order = o;
+  by_client_id_[o.client_order_id()] = n;
+  open_.insert(n);
+  ++counts_[o.status()];
+  AdjustOpenRemaining(o, o.qty_e8() - o.filled_qty_e8());
+  if (n >= next_order_) next_order_ = n + 1;
+  return absl::OkStatus();
+}
 
 bool OrderManager::IsTerminal(OrderStatus s) {
   return s == tickmesh::v1::ORDER_STATUS_FILLED || s == tickmesh::v1::ORDER_STATUS_CANCELLED ||
@@ -169,7 +200,7 @@ absl::Status OrderManager::Transition(OrderRecord& rec, OrderStatus to, OrderEve
     *ev.mutable_trace() = rec.trace;
   }
   if (type == tickmesh::v1::ORDER_EVENT_TYPE_FILL || IsTerminal(to)) {
-    *ev.mutable_quality() = ComputeQuality(o);
+    *ev.mutable_quality() = ComputeQuality(o, rec.last_fill_unix_ns);
   }
   if (IsTerminal(to)) EvictOldTerminal();
   return absl::OkStatus();
@@ -258,6 +289,7 @@ absl::StatusOr<Fill> OrderManager::ApplyFill(absl::string_view order_id, int64_t
   // The fill's remaining qty leaves the open exposure now; Transition removes the rest if the
   // order becomes terminal (it computes from the updated filled qty).
   AdjustOpenRemaining(o, -qty_e8);
+  rec->last_fill_unix_ns = now_unix_ns;
 
   Fill fill;
   fill.set_fill_id(absl::StrCat("f-", next_fill_++));
@@ -315,10 +347,13 @@ std::vector<std::string> OrderManager::OpenOrderIds() const {
 
 std::map<OrderStatus, size_t> OrderManager::CountsByStatus() const { return counts_; }
 
-tickmesh::v1::ExecutionQuality ComputeQuality(const Order& o) {
+tickmesh::v1::ExecutionQuality ComputeQuality(const Order& o, int64_t last_fill_unix_ns) {
   tickmesh::v1::ExecutionQuality q;
   q.set_fill_rate(o.qty_e8() > 0 ? static_cast<double>(o.filled_qty_e8()) / o.qty_e8() : 0.0);
-  if (o.filled_qty_e8() > 0) q.set_time_to_fill_ns(o.updated_unix_ns() - o.created_unix_ns());
+  if (o.filled_qty_e8() > 0) {
+    const int64_t filled_at = last_fill_unix_ns != 0 ? last_fill_unix_ns : o.updated_unix_ns();
+    q.set_time_to_fill_ns(std::max<int64_t>(0, filled_at - o.created_unix_ns()));
+  }
   double slippage = 0;
   if (o.arrival_mid_e8() > 0 && o.avg_fill_price_e8() > 0) {
     const double diff = static_cast<double>(o.avg_fill_price_e8() - o.arrival_mid_e8());

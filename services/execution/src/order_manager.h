@@ -42,6 +42,8 @@ struct OrderRecord {
   int64_t submit_mono_ns = 0;
   // Monotonic ns when the causing signal arrived; 0 for API orders.
   int64_t signal_recv_mono_ns = 0;
+  // Unix ns of the latest fill; 0 before the first.
+  int64_t last_fill_unix_ns = 0;
 };
 
 // Filter and page for List().
@@ -65,6 +67,11 @@ class OrderManager {
   struct Options {
     size_t max_open_orders = 10'000;
     size_t terminal_retention = 200'000;
+    // First order number ("o-<n>") and fill number ("f-<n>") handed out. With persistence the
+    // service seeds both from the clock (microseconds since the epoch) so that ids of a restarted
+    // process never collide with ids an earlier process persisted (see README, "Restart").
+    uint64_t first_order_number = 1;
+    uint64_t first_fill_number = 1;
   };
 
   explicit OrderManager(Options options);
@@ -109,6 +116,13 @@ class OrderManager {
                                                int64_t now_unix_ns,
                                                std::vector<tickmesh::v1::OrderEvent>* events);
 
+  // Restart reconciliation: adopts an open order read back from persistence as it is (status,
+  // version, fills so far), without emitting an event. Later ids are numbered past it. The open
+  // orders limit does not apply (a restart must not forget an order). INVALID_ARGUMENT for an
+  // order that is terminal or malformed (bad id, qty, filled qty); ALREADY_EXISTS for a known
+  // order id or client id.
+  absl::Status Restore(const tickmesh::v1::Order& order);
+
   // Lookups; nullptr when unknown (or no longer retained).
   const OrderRecord* Find(absl::string_view order_id) const;
   const OrderRecord* FindByClientId(absl::string_view client_order_id) const;
@@ -140,8 +154,8 @@ class OrderManager {
   void EvictOldTerminal();
 
   Options options_;
-  uint64_t next_order_ = 1;
-  uint64_t next_fill_ = 1;
+  uint64_t next_order_;
+  uint64_t next_fill_;
   uint64_t next_seq_ = 1;
   std::map<uint64_t, OrderRecord> orders_;  // by order number, oldest first
   std::unordered_map<std::string, uint64_t> by_client_id_;
@@ -155,8 +169,14 @@ class OrderManager {
 // "o-<n>" -> n; 0 when malformed.
 uint64_t OrderNumber(absl::string_view order_id);
 
-// Execution-quality figures of an order so far (slippage vs arrival mid, fill rate, time to
-// fill, a 0..100 score).
-tickmesh::v1::ExecutionQuality ComputeQuality(const tickmesh::v1::Order& order);
+// Execution-quality figures of an order so far:
+//  - slippage_bps: (avg fill price - arrival mid) / arrival mid * 1e4, sign flipped for sells, so
+//    positive is worse than the mid for the order's side; 0 without fills or arrival mid;
+//  - fill_rate: filled / qty;
+//  - time_to_fill_ns: created -> latest fill (`last_fill_unix_ns`; 0 = use updated_unix_ns), 0
+//    without fills;
+//  - score: 100 * fill_rate minus one point per bp of adverse slippage, clamped to [0, 100].
+tickmesh::v1::ExecutionQuality ComputeQuality(const tickmesh::v1::Order& order,
+                                              int64_t last_fill_unix_ns = 0);
 
 }  // namespace tickmesh::execution

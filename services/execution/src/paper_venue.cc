@@ -172,6 +172,26 @@ ExecutionReport PaperVenue::Execute(const Order& order) {
   return report;
 }
 
+bool PaperVenue::RestoreResting(const Order& order) {
+  const bool gtc = order.time_in_force() == tickmesh::v1::TIME_IN_FORCE_GTC ||
+                   order.time_in_force() == tickmesh::v1::TIME_IN_FORCE_UNSPECIFIED;
+  const int64_t remaining = order.qty_e8() - order.filled_qty_e8();
+  if (order.type() != tickmesh::v1::ORDER_TYPE_LIMIT || !gtc || remaining <= 0 ||
+      order.price_e8() <= 0 || resting_index_.count(order.order_id()) != 0) {
+    return false;
+  }
+  const std::string key = InstrumentKey(order.venue(), order.symbol());
+  Resting r;
+  r.order_id = order.order_id();
+  r.order_number = OrderNumber(order.order_id());
+  r.side = order.side();
+  r.price_e8 = order.price_e8();
+  r.remaining_e8 = remaining;
+  resting_[key][r.order_number] = r;
+  resting_index_[r.order_id] = key;
+  return true;
+}
+
 bool PaperVenue::CancelResting(const std::string& order_id) {
   auto it = resting_index_.find(order_id);
   if (it == resting_index_.end()) return false;

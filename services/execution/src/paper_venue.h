@@ -61,8 +61,12 @@ class PaperVenue {
   struct Options {
     int64_t taker_fee_bps = 10;
     int64_t maker_fee_bps = 0;
+    // First venue order number ("p-<n>"); seeded from the clock by the service with persistence.
+    uint64_t first_venue_id = 1;
   };
-  explicit PaperVenue(Options options) : options_(options) {}
+  explicit PaperVenue(Options options)
+      : options_(options),
+        next_venue_id_(options.first_venue_id == 0 ? 1 : options.first_venue_id) {}
 
   // Applies one market event. Book snapshots/deltas update the (venue, symbol) book (see L2Book
   // for sequencing) and then match resting orders of that instrument, appending their fills to
@@ -75,6 +79,11 @@ class PaperVenue {
   // Executes a new order (symbol must be BASE-QUOTE; the caller validated it). See the rules
   // above.
   ExecutionReport Execute(const tickmesh::v1::Order& order);
+
+  // Restart reconciliation: puts an open LIMIT GTC order (restored from persistence) back on the
+  // book with its remaining qty, in time priority by order number. False (nothing done) for an
+  // order that would not rest (MARKET, IOC/FOK, no remaining qty) or is already resting.
+  bool RestoreResting(const tickmesh::v1::Order& order);
 
   // Removes a resting order; false if it was not resting.
   bool CancelResting(const std::string& order_id);
@@ -101,7 +110,7 @@ class PaperVenue {
   void MatchResting(const std::string& key, const L2Book& book, std::vector<VenueFill>* fills);
 
   Options options_;
-  uint64_t next_venue_id_ = 1;
+  uint64_t next_venue_id_;
   std::unordered_map<std::string, L2Book> books_;
   // Instrument key -> order number -> resting order.
   std::unordered_map<std::string, std::map<uint64_t, Resting>> resting_;

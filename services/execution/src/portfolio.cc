@@ -107,6 +107,37 @@ absl::Status Portfolio::EnsureInstrument(const std::string& venue, const std::st
   return absl::OkStatus();
 }
 
+absl::Status Portfolio::RestorePosition(const Position& position) {
+  if (position.venue().empty()) return absl::InvalidArgumentError("position venue is empty");
+  if (auto pair = SplitSymbol(position.symbol()); !pair.ok()) return pair.status();
+  if (position.avg_entry_price_e8() < 0) {
+    return absl::InvalidArgumentError("position avg_entry_price_e8 is negative");
+  }
+  Position p;
+  p.set_venue(position.venue());
+  p.set_symbol(position.symbol());
+  p.set_qty_e8(position.qty_e8());
+  p.set_avg_entry_price_e8(position.qty_e8() == 0 ? 0 : position.avg_entry_price_e8());
+  p.set_realized_pnl_e8(position.realized_pnl_e8());
+  p.set_updated_unix_ns(position.updated_unix_ns());
+  positions_[{p.venue(), p.symbol()}] = std::move(p);
+  return EnsureInstrument(position.venue(), position.symbol());
+}
+
+absl::Status Portfolio::RestoreBalance(const Balance& balance) {
+  if (balance.venue().empty() || balance.asset().empty()) {
+    return absl::InvalidArgumentError("balance venue and asset are required");
+  }
+  Balance b;
+  b.set_venue(balance.venue());
+  b.set_asset(balance.asset());
+  b.set_total_e8(balance.total_e8());
+  b.set_available_e8(balance.total_e8());  // no reservations yet
+  b.set_updated_unix_ns(balance.updated_unix_ns());
+  balances_[{b.venue(), b.asset()}] = std::move(b);
+  return absl::OkStatus();
+}
+
 Balance Portfolio::GetBalance(const std::string& venue, const std::string& asset) const {
   if (auto it = balances_.find({venue, asset}); it != balances_.end()) return it->second;
   Balance b;

@@ -40,6 +40,12 @@ class Portfolio {
   // balances may have been created).
   absl::Status ApplyFill(const tickmesh::v1::Fill& fill);
 
+  // Restart reconciliation: sets a position / balance read back from persistence (replacing any
+  // value held). INVALID_ARGUMENT for a missing venue, a symbol that is not BASE-QUOTE, a missing
+  // asset or a negative average price.
+  absl::Status RestorePosition(const tickmesh::v1::Position& position);
+  absl::Status RestoreBalance(const tickmesh::v1::Balance& balance);
+
   // Position (with unrealised PnL and mark set from mark_e8 when > 0); a flat empty position if
   // never traded.
   tickmesh::v1::Position GetPosition(const std::string& venue, const std::string& symbol,

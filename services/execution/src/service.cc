@@ -5,10 +5,15 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cache_writer.h"
 #include "execution_grpc.h"
 #include "outbox.h"
+#include "reconcile.h"
+#include "symbol.h"
+#include "tickmesh/runtime/clock.h"
 #include "tickmesh/runtime/config.h"
 #include "tickmesh/runtime/log.h"
 #include "tickmesh/runtime/metrics.h"
@@ -57,6 +62,36 @@ ABSL_FLAG(int64_t, order_retention, 200'000,
 ABSL_FLAG(int64_t, event_subscriber_queue, 4096,
           "Batches queued per StreamOrderEvents subscriber before it is ended as too slow");
 
+ABSL_FLAG(int64_t, reconcile_timeout_ms, 30'000,
+          "At start, how long to wait for persistence to answer the restart reconciliation "
+          "(open orders, positions, balances); past it the process exits 1 rather than serve "
+          "without its state");
+ABSL_FLAG(std::string, paper_static_book, "",
+          "Fixed paper books for tests and benchmarks, applied once at start: comma-separated "
+          "VENUE:SYMBOL:BID_E8:ASK_E8:QTY_E8 (one level per side); market-data snapshots of the "
+          "same instrument replace them. Empty = none");
+
+ABSL_FLAG(std::string, rate_limits, "",
+          "Venue rate limits, ';'-separated VENUE/BUCKET=token:CAPACITY:WINDOW_MS:CLASS=COST[,..] "
+          "(Binance-style weights) or VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..] "
+          "(Kraken-style decaying counter); CLASS is order or cancel; VENUE * = every other "
+          "venue. Empty = no limits");
+ABSL_FLAG(
+    int64_t, rate_limit_order_wait_ms, 100,
+    "Longest a new order waits for a rate limit before RESOURCE_EXHAUSTED rate_limit:<bucket>");
+ABSL_FLAG(int64_t, rate_limit_cancel_wait_ms, 1000,
+          "Longest a cancel waits for a rate limit (cancels are served before new orders)");
+ABSL_FLAG(int64_t, rate_limit_queue, 10'000,
+          "Requests waiting for a rate limit per venue; beyond, RESOURCE_EXHAUSTED "
+          "rate_limit:queue_full");
+ABSL_FLAG(int64_t, breaker_failure_pct, 50,
+          "Circuit breaker: share of failed venue calls (errors, timeouts) among the last 50, "
+          "at least 20 calls, that opens a venue's breaker; 0 = no breaker");
+ABSL_FLAG(int64_t, breaker_open_ms, 5000,
+          "Circuit breaker: how long an open breaker refuses orders before 3 half-open probes");
+ABSL_FLAG(int64_t, venue_timeout_ms, 1000,
+          "A venue call slower than this counts as a failure for the circuit breaker");
+
 namespace tickmesh::execution {
 namespace {
 
@@ -74,6 +109,33 @@ absl::Status CheckAddress(const char* flag, const std::string& address) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<tickmesh::v1::MarketEvent>> ParseStaticBooks(const std::string& spec) {
+  std::vector<tickmesh::v1::MarketEvent> out;
+  if (spec.empty()) return out;
+  for (absl::string_view entry : absl::StrSplit(spec, ',')) {
+    std::vector<std::string> f = absl::StrSplit(entry, ':');
+    int64_t bid = 0, ask = 0, qty = 0;
+    if (f.size() != 5 || f[0].empty() || !SplitSymbol(f[1]).ok() || !absl::SimpleAtoi(f[2], &bid) ||
+        !absl::SimpleAtoi(f[3], &ask) || !absl::SimpleAtoi(f[4], &qty) || bid <= 0 || ask <= bid ||
+        qty <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--paper_static_book entry '", std::string(entry),
+          "' must be VENUE:BASE-QUOTE:BID_E8:ASK_E8:QTY_E8 with 0 < bid < ask, qty > 0"));
+    }
+    tickmesh::v1::MarketEvent& ev = out.emplace_back();
+    ev.set_venue(f[0]);
+    ev.set_symbol(f[1]);
+    ev.set_seq(1);
+    auto* b = ev.mutable_snapshot()->add_bids();
+    b->set_price_e8(bid);
+    b->set_qty_e8(qty);
+    auto* a = ev.mutable_snapshot()->add_asks();
+    a->set_price_e8(ask);
+    a->set_qty_e8(qty);
+  }
+  return out;
+}
 
 absl::StatusOr<ServiceConfig> ConfigFromFlags() {
   ServiceConfig c;
@@ -106,6 +168,13 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
       {"max_open_orders", absl::GetFlag(FLAGS_max_open_orders), 1, 10'000'000},
       {"order_retention", absl::GetFlag(FLAGS_order_retention), 1, 100'000'000},
       {"event_subscriber_queue", absl::GetFlag(FLAGS_event_subscriber_queue), 1, 1'000'000},
+      {"reconcile_timeout_ms", absl::GetFlag(FLAGS_reconcile_timeout_ms), 1, 3'600'000},
+      {"rate_limit_order_wait_ms", absl::GetFlag(FLAGS_rate_limit_order_wait_ms), 0, 60'000},
+      {"rate_limit_cancel_wait_ms", absl::GetFlag(FLAGS_rate_limit_cancel_wait_ms), 0, 60'000},
+      {"rate_limit_queue", absl::GetFlag(FLAGS_rate_limit_queue), 1, 1'000'000},
+      {"breaker_failure_pct", absl::GetFlag(FLAGS_breaker_failure_pct), 0, 100},
+      {"breaker_open_ms", absl::GetFlag(FLAGS_breaker_open_ms), 1, 3'600'000},
+      {"venue_timeout_ms", absl::GetFlag(FLAGS_venue_timeout_ms), 1, 600'000},
   };
   for (const auto& f : flags) {
     if (auto s = CheckRange(f.name, f.value, f.lo, f.hi); !s.ok()) return s;
@@ -122,6 +191,21 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
   c.engine.subscriber_queue = static_cast<size_t>(absl::GetFlag(FLAGS_event_subscriber_queue));
   c.outbox_max_records = static_cast<size_t>(absl::GetFlag(FLAGS_outbox_max_records));
   c.outbox_flush_timeout_ms = absl::GetFlag(FLAGS_outbox_flush_timeout_ms);
+  c.reconcile_timeout_ms = absl::GetFlag(FLAGS_reconcile_timeout_ms);
+  auto books = ParseStaticBooks(absl::GetFlag(FLAGS_paper_static_book));
+  if (!books.ok()) return books.status();
+  c.static_books = std::move(*books);
+  auto limits = ParseRateLimits(absl::GetFlag(FLAGS_rate_limits));
+  if (!limits.ok()) return limits.status();
+  c.rate_limits = std::move(*limits);
+  c.admission.order_budget_ns = absl::GetFlag(FLAGS_rate_limit_order_wait_ms) * 1'000'000;
+  c.admission.cancel_budget_ns = absl::GetFlag(FLAGS_rate_limit_cancel_wait_ms) * 1'000'000;
+  c.admission.max_queued_per_venue = static_cast<size_t>(absl::GetFlag(FLAGS_rate_limit_queue));
+  c.engine.breaker_enabled = absl::GetFlag(FLAGS_breaker_failure_pct) > 0;
+  c.engine.breaker.failure_ratio =
+      static_cast<double>(absl::GetFlag(FLAGS_breaker_failure_pct)) / 100.0;
+  c.engine.breaker.open_ns = absl::GetFlag(FLAGS_breaker_open_ms) * 1'000'000;
+  c.engine.venue_timeout_ns = absl::GetFlag(FLAGS_venue_timeout_ms) * 1'000'000;
   return c;
 }
 
@@ -156,8 +240,65 @@ int RunExecutionService() {
     };
   }
 
+  if (outbox) {
+    // Ids of this process start past every id an earlier process persisted: counters are seeded
+    // from the clock in microseconds (an earlier process would have had to issue more ids than
+    // microseconds it lived to collide), and Restore moves them past every restored order.
+    const uint64_t seed = static_cast<uint64_t>(tickmesh::runtime::NowUnixNs() / 1000);
+    config->engine.orders.first_order_number = seed;
+    config->engine.orders.first_fill_number = seed;
+    config->engine.venue.first_venue_id = seed;
+  }
   ExecutionEngine engine(config->engine, outbox.get(), cache_put);
-  ExecutionGrpc grpc_service(&engine);
+  if (!config->static_books.empty()) {
+    tickmesh::v1::MarketEventBatch batch;
+    for (const auto& ev : config->static_books) *batch.add_events() = ev;
+    (void)engine.OnMarketBatch(batch);
+  }
+  if (outbox) {
+    // Restart reconciliation before the server takes a request.
+    ReconcileOptions ro;
+    ro.persistence_address = config->persistence_address;
+    ro.timeout = absl::Milliseconds(config->reconcile_timeout_ms);
+    ro.max_open_orders = config->engine.orders.max_open_orders;
+    auto state = LoadPersistedState(ro);
+    if (!state.ok()) {
+      tickmesh::runtime::LogError("restart reconciliation failed; not serving without state",
+                                  {{"error", state.status().ToString()}});
+      return 1;
+    }
+    const ExecutionEngine::RestoreSummary sum =
+        engine.Restore(state->open_orders, state->positions, state->balances);
+    tickmesh::runtime::LogInfo("restart reconciliation done", {{"open_orders", sum.open_orders},
+                                                               {"closed_orders", sum.closed_orders},
+                                                               {"positions", sum.positions},
+                                                               {"balances", sum.balances},
+                                                               {"skipped", sum.skipped}});
+  }
+  // Venue rate limits: API Submit/Cancel and signal orders go through the admission queue.
+  auto& waits = tickmesh::runtime::CounterFamily(
+      tickmesh::runtime::MetricPrefix("execution") + "rate_limit_waits_total",
+      "Requests that met a rate limit, by venue, bucket and result (admitted after waiting, "
+      "refused)");
+  auto& wait_seconds = tickmesh::runtime::HistogramFamily(
+                           tickmesh::runtime::MetricPrefix("execution") + "rate_limit_wait_seconds",
+                           "Time requests waited for a rate limit")
+                           .Add({}, tickmesh::runtime::LatencyBuckets());
+  RateLimiter limiter(config->rate_limits, SteadyClock());
+  AdmissionQueue admission(
+      &limiter, config->admission,
+      [&waits, &wait_seconds](const std::string& venue, const std::string& bucket,
+                              int64_t waited_ns, bool admitted) {
+        waits
+            .Add({{"venue", venue},
+                  {"bucket", bucket},
+                  {"result", admitted ? "admitted" : "refused"}})
+            .Increment();
+        wait_seconds.Observe(static_cast<double>(waited_ns) / 1e9);
+      });
+  const bool limited = !config->rate_limits.empty();
+  if (limited) engine.SetAdmission(&admission);
+  ExecutionGrpc grpc_service(&engine, limited ? &admission : nullptr);
   host.AddService(&grpc_service, "tickmesh.v1.ExecutionService");
 
   UpstreamFeeds::Options feeds_options{config->signal_address, config->market_data_address};
@@ -167,8 +308,10 @@ int RunExecutionService() {
     host.SetDependencyUp(peer, up);
   });
 
-  host.SetStatusProvider([&engine, c = cache.get()] {
+  host.SetStatusProvider([&engine, &limiter, &admission, c = cache.get()] {
     nlohmann::json j = engine.StatusJson();
+    j["rate_limit_levels"] = limiter.Levels(limiter.now());
+    j["rate_limit_queued"] = admission.queued();
     if (c != nullptr) {
       j["cache_pending_keys"] = c->pending();
       j["cache_write_errors"] = c->errors();
@@ -178,6 +321,7 @@ int RunExecutionService() {
   // Drain: stop taking signals and books, end event streams.
   host.OnDrain([&] {
     feeds.Stop();
+    admission.Stop();  // waiting requests are answered UNAVAILABLE
     engine.CloseStreams();
   });
   // Stop: the gRPC server is down, nothing produces records any more; flush them.
@@ -193,6 +337,7 @@ int RunExecutionService() {
   }
   if (outbox_writer) outbox_writer->Start();
   if (cache) cache->Start();
+  if (limited) admission.Start();
   feeds.Start();
   tickmesh::runtime::LogInfo("execution serving", {{"grpc_port", host.grpc_port()},
                                                    {"admin_port", host.admin_port()},

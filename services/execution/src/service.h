@@ -5,10 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "execution_engine.h"
+#include "tickmesh/v1/market_data.pb.h"
 
 namespace tickmesh::execution {
 
@@ -21,7 +24,18 @@ struct ServiceConfig {
   EngineOptions engine;
   size_t outbox_max_records = 1'000'000;
   int64_t outbox_flush_timeout_ms = 2000;
+  // Restart reconciliation budget (persistence enabled only).
+  int64_t reconcile_timeout_ms = 30'000;
+  // Venue rate limits (--rate_limits) and the waiting policy.
+  std::map<std::string, std::vector<BucketSpec>> rate_limits;
+  AdmissionQueue::Options admission;
+  // --paper_static_book: fixed books applied at start, one snapshot event per instrument.
+  std::vector<tickmesh::v1::MarketEvent> static_books;
 };
+
+// Parses --paper_static_book: comma-separated "VENUE:SYMBOL:BID_E8:ASK_E8:QTY_E8" entries, each
+// a one-level book (bid < ask, all > 0, symbol BASE-QUOTE). INVALID_ARGUMENT naming the entry.
+absl::StatusOr<std::vector<tickmesh::v1::MarketEvent>> ParseStaticBooks(const std::string& spec);
 
 // Reads and validates the execution flags. INVALID_ARGUMENT naming the flag on a bad value.
 absl::StatusOr<ServiceConfig> ConfigFromFlags();

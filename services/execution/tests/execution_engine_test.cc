@@ -119,7 +119,9 @@ TEST_F(ExecutionEngineTest, MarketBuyWalksBookAndUpdatesPortfolio) {
 
   // Outbox: (order + event) for NEW, ACKED; (order + event + fill) per fill.
   auto records = DrainOutbox();
-  EXPECT_EQ(records.size(), 2u + 2u + 3u + 3u);
+  // order+event for NEW and ACKED, order+event+fill per fill, then the position and both
+  // balances after the fills.
+  EXPECT_EQ(records.size(), 2u + 2u + 3u + 3u + 3u);
   int fills = 0;
   for (const auto& rec : records) fills += rec.has_fill();
   EXPECT_EQ(fills, 2);
@@ -361,6 +363,183 @@ TEST_F(ExecutionEngineTest, StatusReportsCountsAndOutboxDepth) {
   EXPECT_EQ(j["orders_by_status"]["rejected"].get<size_t>(), 1u);
   EXPECT_EQ(j["positions"].get<size_t>(), 1u);
   EXPECT_GT(j["outbox_depth"].get<size_t>(), 0u);
+}
+
+}  // namespace
+}  // namespace tickmesh::execution
+
+namespace tickmesh::execution {
+namespace {
+
+using testing::E8;
+namespace v1 = tickmesh::v1;
+
+v1::Order OpenOrder(const std::string& id, const std::string& client_id, v1::OrderStatus status,
+                    v1::OrderType type, int64_t price_e8, int64_t qty_e8, int64_t filled_e8) {
+  v1::Order o;
+  o.set_order_id(id);
+  o.set_client_order_id(client_id);
+  o.set_venue("sim");
+  o.set_symbol("BTC-USD");
+  o.set_side(v1::SIDE_BUY);
+  o.set_type(type);
+  o.set_price_e8(price_e8);
+  o.set_qty_e8(qty_e8);
+  o.set_filled_qty_e8(filled_e8);
+  o.set_status(status);
+  o.set_version(3);
+  o.set_strategy("s");
+  return o;
+}
+
+TEST(ExecutionEngineRestore, AdoptsOpenOrdersPositionsAndBalancesAndNumbersPastThem) {
+  OutboxQueue outbox(OutboxQueue::Options{});
+  EngineOptions eo;
+  eo.risk.max_position_e8 = 0;
+  eo.venue.maker_fee_bps = 0;
+  ExecutionEngine engine(eo, &outbox, nullptr);
+  std::vector<v1::OrderEvent> events;
+  engine.SetEventObserver([&](const v1::OrderEventBatch& b) {
+    for (const auto& e : b.events()) events.push_back(e);
+  });
+
+  v1::Balance usd;
+  usd.set_venue("sim");
+  usd.set_asset("USD");
+  usd.set_total_e8(777 * E8);
+  usd.set_updated_unix_ns(10);
+  v1::Balance btc = usd;
+  btc.set_asset("BTC");
+  btc.set_total_e8(2 * E8);
+  v1::Position pos;
+  pos.set_venue("sim");
+  pos.set_symbol("BTC-USD");
+  pos.set_qty_e8(2 * E8);
+  pos.set_avg_entry_price_e8(100 * E8);
+  pos.set_realized_pnl_e8(5 * E8);
+  pos.set_updated_unix_ns(11);
+  const std::vector<v1::Order> orders = {
+      OpenOrder("o-40", "rest", v1::ORDER_STATUS_PARTIALLY_FILLED, v1::ORDER_TYPE_LIMIT, 99 * E8,
+                3 * E8, E8),
+      OpenOrder("o-41", "mkt", v1::ORDER_STATUS_ACKED, v1::ORDER_TYPE_MARKET, 0, E8, 0),
+      OpenOrder("o-42", "new", v1::ORDER_STATUS_NEW, v1::ORDER_TYPE_LIMIT, 99 * E8, E8, 0),
+      OpenOrder("bad", "bad", v1::ORDER_STATUS_ACKED, v1::ORDER_TYPE_LIMIT, 99 * E8, E8, 0),
+  };
+  const auto sum = engine.Restore(orders, {pos}, {usd, btc});
+  EXPECT_EQ(sum.open_orders, 1u);
+  EXPECT_EQ(sum.closed_orders, 2u);
+  EXPECT_EQ(sum.positions, 1u);
+  EXPECT_EQ(sum.balances, 2u);
+  EXPECT_EQ(sum.skipped, 1u);
+
+  v1::OrderRef ref;
+  ref.set_order_id("o-40");
+  auto rest = engine.GetOrder(ref);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->status(), v1::ORDER_STATUS_PARTIALLY_FILLED);
+  EXPECT_EQ(rest->version(), 3u);
+  ref.set_order_id("o-41");
+  EXPECT_EQ(engine.GetOrder(ref)->status(), v1::ORDER_STATUS_CANCELLED);
+  ref.set_order_id("o-42");
+  EXPECT_EQ(engine.GetOrder(ref)->status(), v1::ORDER_STATUS_REJECTED);
+  EXPECT_EQ(engine.GetOrder(ref)->reject_reason(), "venue:unconfirmed_at_restart");
+  ASSERT_EQ(events.size(), 2u);  // the two closings only; adopting emits nothing
+
+  v1::GetPositionsResponse p = engine.GetPositions(v1::GetPositionsRequest());
+  ASSERT_EQ(p.positions_size(), 1);
+  EXPECT_EQ(p.positions(0).qty_e8(), 2 * E8);
+  EXPECT_EQ(p.positions(0).realized_pnl_e8(), 5 * E8);
+  v1::GetBalancesResponse b = engine.GetBalances(v1::GetBalancesRequest());
+  std::map<std::string, int64_t> bal;
+  for (const auto& x : b.balances()) bal[x.asset()] = x.total_e8();
+  EXPECT_EQ(bal["USD"], 777 * E8);
+  EXPECT_EQ(bal["BTC"], 2 * E8);
+
+  // The restored resting order is on the paper book: a crossing ask fills its remaining 2.
+  v1::MarketEventBatch batch;
+  *batch.add_events() =
+      testing::Snapshot("sim", "BTC-USD", 1, {{97 * E8, 5 * E8}}, {{98 * E8, 5 * E8}});
+  engine.OnMarketBatch(batch);
+  ref.set_order_id("o-40");
+  EXPECT_EQ(engine.GetOrder(ref)->status(), v1::ORDER_STATUS_FILLED);
+  EXPECT_EQ(engine.GetPositions(v1::GetPositionsRequest()).positions(0).qty_e8(), 4 * E8);
+
+  // New orders are numbered past the restored ones; a restored client id stays idempotent.
+  auto next = engine.Submit(testing::Req("later", v1::SIDE_BUY, E8));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_GT(OrderNumber(next->order().order_id()), 42u);
+  auto dup = engine.Submit(testing::Req("rest", v1::SIDE_BUY, E8, 99 * E8));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate());
+  EXPECT_EQ(dup->order().order_id(), "o-40");
+}
+
+TEST(ExecutionEngineRestore, FillsAlsoPersistPositionAndBalancesWithIncreasingTimestamps) {
+  OutboxQueue outbox(OutboxQueue::Options{});
+  ExecutionEngine engine(EngineOptions{}, &outbox, nullptr);
+  v1::MarketEventBatch batch;
+  *batch.add_events() = testing::Snapshot("sim", "BTC-USD", 1, {{99 * E8, 5 * E8}},
+                                          {{101 * E8, E8}, {102 * E8, 5 * E8}});
+  engine.OnMarketBatch(batch);
+  ASSERT_TRUE(engine.Submit(testing::Req("a", v1::SIDE_BUY, 2 * E8)).ok());  // two fills
+  std::vector<v1::Record> records;
+  while (auto b = outbox.NextBatch(absl::Now() + absl::Milliseconds(50))) {
+    for (auto& r : *b->mutable_records()) records.push_back(r);
+  }
+  int positions = 0, balances = 0;
+  int64_t last_ns = 0;
+  for (const auto& r : records) {
+    int64_t ns = 0;
+    if (r.has_position()) {
+      ++positions;
+      EXPECT_EQ(r.position().qty_e8(), 2 * E8);  // state after both fills, written once
+      ns = r.position().updated_unix_ns();
+    } else if (r.has_balance()) {
+      ++balances;
+      ns = r.balance().updated_unix_ns();
+    } else {
+      continue;
+    }
+    EXPECT_GT(ns, last_ns);
+    last_ns = ns;
+  }
+  EXPECT_EQ(positions, 1);
+  EXPECT_EQ(balances, 2);
+}
+
+}  // namespace
+}  // namespace tickmesh::execution
+
+namespace tickmesh::execution {
+namespace {
+
+TEST(ExecutionEngineBreaker, SlowVenueCallsOpenTheBreakerAndSubmitIsUnavailable) {
+  EngineOptions eo;
+  eo.venue_timeout_ns = -1;  // every venue call counts as a timeout
+  eo.breaker = {.window = 10,
+                .min_calls = 3,
+                .failure_ratio = 0.5,
+                .open_ns = 60'000'000'000,
+                .half_open_probes = 1};
+  ExecutionEngine engine(eo, nullptr, nullptr);
+  v1::MarketEventBatch batch;
+  *batch.add_events() =
+      testing::Snapshot("sim", "BTC-USD", 1, {{99 * E8, 50 * E8}}, {{101 * E8, 50 * E8}});
+  engine.OnMarketBatch(batch);
+  for (int i = 0; i < 3; ++i) {
+    auto r = engine.Submit(testing::Req("b" + std::to_string(i), v1::SIDE_BUY, E8 / 10));
+    ASSERT_TRUE(r.ok()) << r.status();  // the calls themselves are answered
+  }
+  auto refused = engine.Submit(testing::Req("b9", v1::SIDE_BUY, E8 / 10));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().message(), "breaker:sim open");
+  v1::OrderRef ref;
+  ref.set_client_order_id("b9");
+  EXPECT_EQ(engine.GetOrder(ref).status().code(), absl::StatusCode::kNotFound);  // not recorded
+  EXPECT_EQ(engine.StatusJson()["breakers"]["sim"], "open");
+  // Other venues are not affected.
+  auto other = engine.Submit(testing::Req("x1", v1::SIDE_BUY, E8, 0, "BTC-USD", "other"));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);  // no market there
 }
 
 }  // namespace

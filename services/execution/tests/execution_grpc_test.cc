@@ -28,7 +28,14 @@ class ExecutionGrpcTest : public ::testing::Test {
     EngineOptions eo;
     eo.risk.max_order_qty_e8 = 10 * E8;
     engine_ = std::make_unique<ExecutionEngine>(eo, nullptr, nullptr);
-    grpc_ = std::make_unique<ExecutionGrpc>(engine_.get());
+    // One new order per minute on venue "limited"; orders may wait 0 ms, cancels 5 s.
+    limiter_ = std::make_unique<RateLimiter>(
+        *ParseRateLimits("limited/orders=token:1:60000:order=1,cancel=0"), SteadyClock());
+    admission_ = std::make_unique<AdmissionQueue>(
+        limiter_.get(),
+        AdmissionQueue::Options{.order_budget_ns = 0, .cancel_budget_ns = 5'000'000'000});
+    admission_->Start();
+    grpc_ = std::make_unique<ExecutionGrpc>(engine_.get(), admission_.get());
     host_->AddService(grpc_.get(), "tickmesh.v1.ExecutionService");
     host_->OnDrain([this] { engine_->CloseStreams(); });
     ASSERT_TRUE(host_->Start().ok());
@@ -37,6 +44,7 @@ class ExecutionGrpcTest : public ::testing::Test {
   }
   void TearDown() override {
     host_->Shutdown();
+    admission_->Stop();
     grpc_.reset();
     engine_.reset();
   }
@@ -51,6 +59,8 @@ class ExecutionGrpcTest : public ::testing::Test {
 
   std::unique_ptr<tickmesh::runtime::ServiceHost> host_;
   std::unique_ptr<ExecutionEngine> engine_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<AdmissionQueue> admission_;
   std::unique_ptr<ExecutionGrpc> grpc_;
   std::unique_ptr<v1::ExecutionService::Stub> stub_;
 };
@@ -68,6 +78,21 @@ TEST_F(ExecutionGrpcTest, SubmitWithoutBookIsRejectedNoMarket) {
   v1::GetOrderResponse got;
   ASSERT_TRUE(stub_->GetOrder(&ctx, get, &got).ok());
   EXPECT_EQ(got.order().status(), v1::ORDER_STATUS_REJECTED);
+}
+
+TEST_F(ExecutionGrpcTest, RateLimitedSubmitIsResourceExhaustedNamingTheBucket) {
+  v1::SubmitOrderResponse resp;
+  // The first order takes the venue's only token (and is rejected: no book).
+  EXPECT_EQ(Submit(Req("r1", v1::SIDE_BUY, E8, 0, "BTC-USD", "limited"), &resp).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  grpc::Status s = Submit(Req("r2", v1::SIDE_BUY, E8, 0, "BTC-USD", "limited"), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(s.error_message(), "rate_limit:orders");
+  // Another venue has no limit; a malformed request is still INVALID_ARGUMENT, not limited.
+  EXPECT_EQ(Submit(Req("r3", v1::SIDE_BUY, E8, 0, "BTC-USD", "other"), &resp).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  auto bad = Req("r4", v1::SIDE_UNSPECIFIED, E8, 0, "BTC-USD", "limited");
+  EXPECT_EQ(Submit(bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(ExecutionGrpcTest, MalformedRequestIsInvalidArgumentNamingTheField) {

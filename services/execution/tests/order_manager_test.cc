@@ -208,3 +208,39 @@ TEST(OrderManager, TracksOpenRemainingPerSide) {
 
 }  // namespace
 }  // namespace tickmesh::execution
+
+namespace tickmesh::execution {
+namespace {
+
+TEST(ComputeQuality, SlippageIsSignedForTheSideAndScoreClamped) {
+  namespace v1 = tickmesh::v1;
+  v1::Order o;
+  o.set_side(v1::SIDE_BUY);
+  o.set_qty_e8(100);
+  o.set_filled_qty_e8(50);
+  o.set_arrival_mid_e8(10'000);
+  o.set_avg_fill_price_e8(10'010);  // buy 10 bps above the mid: worse
+  o.set_created_unix_ns(1'000);
+  o.set_updated_unix_ns(9'000);
+  auto q = ComputeQuality(o, 4'000);
+  EXPECT_NEAR(q.slippage_bps(), 10.0, 1e-9);
+  EXPECT_DOUBLE_EQ(q.fill_rate(), 0.5);
+  EXPECT_EQ(q.time_to_fill_ns(), 3'000);  // to the last fill, not to the later cancel
+  EXPECT_NEAR(q.score(), 40.0, 1e-9);
+  o.set_side(v1::SIDE_SELL);  // sell 10 bps above the mid: better, no penalty
+  q = ComputeQuality(o);
+  EXPECT_NEAR(q.slippage_bps(), -10.0, 1e-9);
+  EXPECT_NEAR(q.score(), 50.0, 1e-9);
+  EXPECT_EQ(q.time_to_fill_ns(), 8'000);
+  o.set_side(v1::SIDE_BUY);
+  o.set_avg_fill_price_e8(20'000);  // 10 000 bps worse: score floors at 0
+  EXPECT_DOUBLE_EQ(ComputeQuality(o).score(), 0.0);
+  o.set_filled_qty_e8(0);
+  o.set_avg_fill_price_e8(0);
+  q = ComputeQuality(o);
+  EXPECT_EQ(q.time_to_fill_ns(), 0);
+  EXPECT_DOUBLE_EQ(q.slippage_bps(), 0.0);
+}
+
+}  // namespace
+}  // namespace tickmesh::execution
