@@ -84,6 +84,15 @@ ServerOptions ServiceHost::OptionsFromFlags(std::string service, int default_grp
   options.grpc_address = grpc.empty() ? absl::StrCat("0.0.0.0:", default_grpc_port) : grpc;
   options.admin_address = admin.empty() ? absl::StrCat("0.0.0.0:", default_admin_port) : admin;
   options.drain_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_drain_timeout_ms));
+  // Fail before the service does any work (connecting to peers, opening databases).
+  for (const auto& [flag, address] : {std::pair{"--grpc_address", options.grpc_address},
+                                      std::pair{"--admin_address", options.admin_address}}) {
+    if (absl::Status s = ValidateHostPort(flag, address); !s.ok()) {
+      std::fprintf(stderr, "tickmesh-%s: %s\n", options.service.c_str(),
+                   std::string(s.message()).c_str());
+      std::exit(2);
+    }
+  }
   return options;
 }
 

@@ -48,7 +48,8 @@ struct ServerOptions {
 class ServiceHost {
  public:
   // Options from the common flags (--grpc_address, --admin_address, --drain_timeout_ms), using
-  // 0.0.0.0:<default port> when a flag is empty.
+  // 0.0.0.0:<default port> when a flag is empty. A malformed address prints a message naming the
+  // flag and exits 2, before the service does anything else.
   static ServerOptions OptionsFromFlags(std::string service, int default_grpc_port,
                                         int default_admin_port);
 
