@@ -123,6 +123,15 @@ struct Cache::Metrics {
     redis_errors =
         &rt::CounterFamily(p + "redis_errors_total", "Redis commands that failed or timed out.")
              .Add({});
+    redis_pipelines = &rt::CounterFamily(p + "redis_pipelines_total",
+                                         "Redis round trips (pipelines) for request traffic.")
+                           .Add({});
+    redis_pipeline_keys =
+        &rt::HistogramFamily(p + "redis_pipeline_keys",
+                             "Keys per Redis pipeline for request traffic (requests merged "
+                             "per worker).")
+             .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
+                                                              1000});
     auto& rejected = rt::CounterFamily(p + "requests_rejected_total",
                                        "Requests rejected before any work, by reason.");
     rejected_invalid = &rejected.Add({{"reason", "invalid_argument"}});
@@ -144,6 +153,8 @@ struct Cache::Metrics {
   prometheus::Gauge* l1_bytes;
   prometheus::Gauge* l1_entries;
   prometheus::Counter* redis_errors;
+  prometheus::Counter* redis_pipelines;
+  prometheus::Histogram* redis_pipeline_keys;
   prometheus::Counter* rejected_invalid;
   prometheus::Counter* rejected_overloaded;
 };
@@ -151,8 +162,13 @@ struct Cache::Metrics {
 Cache::Cache(CacheOptions options)
     : options_([&] {
         CacheOptions o = std::move(options);
-        if (o.clock == nullptr) o.clock = SteadyClock::Get();
-        o.l1.clock = o.clock;
+        // An injected clock (tests) drives every tier; by default L1 keeps its coarse clock
+        // (a few ns per read, up to one kernel tick behind) and the rest uses SteadyClock.
+        if (o.clock == nullptr) {
+          o.clock = SteadyClock::Get();
+        } else {
+          o.l1.clock = o.clock;
+        }
         o.breaker.clock = o.clock;
         o.redis_pool_size = std::max(1, o.redis_pool_size);
         return o;
@@ -247,7 +263,28 @@ size_t Cache::WorkerIndex(std::string_view key) const {
   return absl::HashOf(key) % workers_.size();
 }
 
-bool Cache::Dispatch(size_t index, Task task, bool force) {
+Cache::Job Cache::TaskJob(Task task) {
+  Job job;
+  job.kind = Job::Kind::kTask;
+  job.task = std::move(task);
+  return job;
+}
+
+Cache::Job Cache::ReadJob(absl::AnyInvocable<void(absl::Status) &&> done) {
+  Job job;
+  job.kind = Job::Kind::kRead;
+  job.done = std::move(done);
+  return job;
+}
+
+Cache::Job Cache::WriteJob(absl::AnyInvocable<void(absl::Status) &&> done) {
+  Job job;
+  job.kind = Job::Kind::kWrite;
+  job.done = std::move(done);
+  return job;
+}
+
+bool Cache::Dispatch(size_t index, Job job, bool force) {
   Worker& w = *workers_[index];
   absl::Status rejected;
   {
@@ -258,7 +295,7 @@ bool Cache::Dispatch(size_t index, Task task, bool force) {
       rejected = absl::ResourceExhaustedError(
           absl::StrCat("cache worker queue full (", worker_capacity_, " requests); retry later"));
     } else {
-      w.queue.push_back(std::move(task));
+      w.queue.push_back(std::move(job));
     }
   }
   if (!rejected.ok()) {
@@ -266,7 +303,11 @@ bool Cache::Dispatch(size_t index, Task task, bool force) {
       rejected_overload_.fetch_add(1, std::memory_order_relaxed);
       metrics_->rejected_overloaded->Increment();
     }
-    std::move(task)(nullptr, rejected);
+    if (job.kind == Job::Kind::kTask) {
+      std::move(job.task)(nullptr, std::move(rejected));
+    } else {
+      std::move(job.done)(std::move(rejected));
+    }
     return false;
   }
   w.cv.notify_one();
@@ -275,17 +316,64 @@ bool Cache::Dispatch(size_t index, Task task, bool force) {
 
 void Cache::WorkerLoop(Worker* worker) {
   ScopedBlockSigpipe no_sigpipe;
+  // Jobs taken per round, and keys per merged pipeline (Redis's own batch limit).
+  constexpr size_t kMaxJobsPerRound = 256;
+  std::vector<Job> round;
+  std::vector<std::string_view> keys;
+  std::vector<v1::GetResponse*> entries;
+  std::vector<const v1::SetRequest*> writes;
   while (true) {
-    Task task;
     {
       std::unique_lock<std::mutex> lock(worker->mu);
       worker->cv.wait(lock, [&] { return worker->stopping || !worker->queue.empty(); });
       if (worker->queue.empty()) return;  // stopping and drained
-      task = std::move(worker->queue.front());
-      worker->queue.pop_front();
+      while (!worker->queue.empty() && round.size() < kMaxJobsPerRound) {
+        round.push_back(std::move(worker->queue.front()));
+        worker->queue.pop_front();
+      }
     }
-    std::move(task)(worker->conn.get(), absl::OkStatus());
+    // In queue order; each run of consecutive reads (writes) becomes one pipeline, so a key's
+    // reads and writes keep their order.
+    size_t i = 0;
+    while (i < round.size()) {
+      const Job::Kind kind = round[i].kind;
+      if (kind == Job::Kind::kTask) {
+        std::move(round[i].task)(worker->conn.get(), absl::OkStatus());
+        ++i;
+        continue;
+      }
+      size_t end = i, n = 0;
+      while (end < round.size() && round[end].kind == kind &&
+             (end == i || n + round[end].size() <= kMaxBatchEntries)) {
+        n += round[end].size();
+        ++end;
+      }
+      if (kind == Job::Kind::kRead) {
+        keys.clear();
+        entries.clear();
+        for (size_t k = i; k < end; ++k) {
+          keys.insert(keys.end(), round[k].read_keys.begin(), round[k].read_keys.end());
+          entries.insert(entries.end(), round[k].read_entries.begin(), round[k].read_entries.end());
+        }
+        ReadThrough(*worker->conn, keys, entries);
+      } else {
+        writes.clear();
+        for (size_t k = i; k < end; ++k) {
+          writes.insert(writes.end(), round[k].writes.begin(), round[k].writes.end());
+        }
+        WriteThrough(*worker->conn, writes);
+      }
+      for (size_t k = i; k < end; ++k) std::move(round[k].done)(absl::OkStatus());
+      i = end;
+    }
+    round.clear();
   }
+}
+
+void Cache::CountPipeline(size_t keys) {
+  redis_pipelines_.fetch_add(1, std::memory_order_relaxed);
+  metrics_->redis_pipelines->Increment();
+  metrics_->redis_pipeline_keys->Observe(static_cast<double>(keys));
 }
 
 void Cache::Finish(Op op, int64_t start_ns, Done& done, absl::Status status) {
@@ -328,6 +416,7 @@ void Cache::ReadThrough(RedisConnection& conn, const std::vector<std::string_vie
     return;
   }
   std::vector<std::optional<RedisValue>> values;
+  CountPipeline(ask.size());
   if (absl::Status s = conn.MGet(ask, &values); !s.ok()) {
     redis_errors_.fetch_add(1, std::memory_order_relaxed);
     metrics_->redis_errors->Increment();
@@ -390,6 +479,7 @@ void Cache::WriteThrough(RedisConnection& conn, const std::vector<const v1::SetR
     }
   }
   if (!direct.empty()) {
+    CountPipeline(direct.size());
     if (absl::Status s = conn.Write(direct); s.ok()) {
       breaker_.RecordSuccess();
     } else {
@@ -408,7 +498,7 @@ void Cache::WriteThrough(RedisConnection& conn, const std::vector<const v1::SetR
 
 void Cache::Get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
   const int64_t start = rt::MonotonicNs();
-  if (absl::Status s = ValidateKey("key", req.key()); !s.ok()) {
+  if (absl::Status s = ValidateRequest(req); !s.ok()) {
     return Finish(Op::kGet, start, done, std::move(s));
   }
   resp->set_key(req.key());
@@ -431,36 +521,34 @@ void Cache::Get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
     if (!AnswerFromReplay(req.key(), resp)) MarkNotFound(resp);
     return Finish(Op::kGet, start, done, absl::OkStatus());
   }
-  Dispatch(WorkerIndex(req.key()), [this, &req, resp, start, done = std::move(done)](
-                                       RedisConnection* conn, absl::Status rejected) mutable {
-    if (!rejected.ok()) return Finish(Op::kGet, start, done, std::move(rejected));
-    ReadThrough(*conn, {req.key()}, {resp});
-    Finish(Op::kGet, start, done, absl::OkStatus());
+  Job job = ReadJob([this, start, done = std::move(done)](absl::Status status) mutable {
+    Finish(Op::kGet, start, done, std::move(status));
   });
+  job.read_keys.push_back(req.key());
+  job.read_entries.push_back(resp);
+  Dispatch(WorkerIndex(req.key()), std::move(job));
 }
 
 void Cache::Set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
   const int64_t start = rt::MonotonicNs();
-  absl::Status s = ValidateKey("key", req.key());
-  if (s.ok()) s = ValidateValue("value", req.value());
-  if (s.ok()) s = ValidateTtl("ttl_ms", req.ttl_ms());
-  if (!s.ok()) return Finish(Op::kSet, start, done, std::move(s));
+  if (absl::Status s = ValidateRequest(req); !s.ok()) {
+    return Finish(Op::kSet, start, done, std::move(s));
+  }
   if (!redis_enabled()) {
     l1_.Set(req.key(), req.value(), req.ttl_ms());
     return Finish(Op::kSet, start, done, absl::OkStatus());
   }
   if (workers_.empty()) return Finish(Op::kSet, start, done, NotStarted());
-  Dispatch(WorkerIndex(req.key()), [this, &req, start, done = std::move(done)](
-                                       RedisConnection* conn, absl::Status rejected) mutable {
-    if (!rejected.ok()) return Finish(Op::kSet, start, done, std::move(rejected));
-    WriteThrough(*conn, {&req});
-    Finish(Op::kSet, start, done, absl::OkStatus());
+  Job job = WriteJob([this, start, done = std::move(done)](absl::Status status) mutable {
+    Finish(Op::kSet, start, done, std::move(status));
   });
+  job.writes.push_back(&req);
+  Dispatch(WorkerIndex(req.key()), std::move(job));
 }
 
 void Cache::Delete(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) {
   const int64_t start = rt::MonotonicNs();
-  if (absl::Status s = ValidateKey("key", req.key()); !s.ok()) {
+  if (absl::Status s = ValidateRequest(req); !s.ok()) {
     return Finish(Op::kDelete, start, done, std::move(s));
   }
   if (!redis_enabled()) {
@@ -468,42 +556,42 @@ void Cache::Delete(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done 
     return Finish(Op::kDelete, start, done, absl::OkStatus());
   }
   if (workers_.empty()) return Finish(Op::kDelete, start, done, NotStarted());
-  Dispatch(WorkerIndex(req.key()), [this, &req, resp, start, done = std::move(done)](
-                                       RedisConnection* conn, absl::Status rejected) mutable {
-    if (!rejected.ok()) return Finish(Op::kDelete, start, done, std::move(rejected));
-    const std::string& key = req.key();
-    bool deleted = l1_.Delete(key);
-    std::optional<PendingWrite> pending = replay_.Lookup(key);
-    bool queue = true;
-    if (breaker_.AllowRequest() && !pending.has_value()) {
-      std::vector<bool> removed;
-      if (absl::Status s = conn->Write({RedisWrite{key, nullptr, 0}}, &removed); s.ok()) {
-        breaker_.RecordSuccess();
-        deleted = deleted || removed[0];
-        queue = false;
-      } else {
-        redis_errors_.fetch_add(1, std::memory_order_relaxed);
-        metrics_->redis_errors->Increment();
-        rt::WarnOnce(kRedisErrorWarnKey, "redis delete failed; queued for replay",
-                     {{"error", std::string(s.message())}});
-        breaker_.RecordFailure();
-      }
-    } else if (pending.has_value() && pending->value != nullptr) {
-      deleted = true;
-    }
-    if (queue) QueueForReplay(key, nullptr, 0);
-    resp->set_deleted(deleted);
-    Finish(Op::kDelete, start, done, absl::OkStatus());
-  });
+  Dispatch(WorkerIndex(req.key()),
+           TaskJob([this, &req, resp, start, done = std::move(done)](
+                       RedisConnection* conn, absl::Status rejected) mutable {
+             if (!rejected.ok()) return Finish(Op::kDelete, start, done, std::move(rejected));
+             const std::string& key = req.key();
+             bool deleted = l1_.Delete(key);
+             std::optional<PendingWrite> pending = replay_.Lookup(key);
+             bool queue = true;
+             if (breaker_.AllowRequest() && !pending.has_value()) {
+               std::vector<bool> removed;
+               CountPipeline(1);
+               if (absl::Status s = conn->Write({RedisWrite{key, nullptr, 0}}, &removed); s.ok()) {
+                 breaker_.RecordSuccess();
+                 deleted = deleted || removed[0];
+                 queue = false;
+               } else {
+                 redis_errors_.fetch_add(1, std::memory_order_relaxed);
+                 metrics_->redis_errors->Increment();
+                 rt::WarnOnce(kRedisErrorWarnKey, "redis delete failed; queued for replay",
+                              {{"error", std::string(s.message())}});
+                 breaker_.RecordFailure();
+               }
+             } else if (pending.has_value() && pending->value != nullptr) {
+               deleted = true;
+             }
+             if (queue) QueueForReplay(key, nullptr, 0);
+             resp->set_deleted(deleted);
+             Finish(Op::kDelete, start, done, absl::OkStatus());
+           }));
 }
 
 void Cache::MGet(const v1::MGetRequest& req, v1::MGetResponse* resp, Done done) {
   const int64_t start = rt::MonotonicNs();
-  absl::Status s = ValidateBatchSize("keys", req.keys_size());
-  for (int i = 0; s.ok() && i < req.keys_size(); ++i) {
-    s = ValidateKey(absl::StrCat("keys[", i, "]"), req.keys(i));
+  if (absl::Status s = ValidateRequest(req); !s.ok()) {
+    return Finish(Op::kMGet, start, done, std::move(s));
   }
-  if (!s.ok()) return Finish(Op::kMGet, start, done, std::move(s));
 
   // Every entry exists before any worker touches the response (workers fill disjoint entries).
   std::vector<int> missing;
@@ -548,21 +636,10 @@ void Cache::MGet(const v1::MGetRequest& req, v1::MGetResponse* resp, Done done) 
   bool admitted = false, first = true;
   for (size_t w = 0; w < groups.size(); ++w) {
     if (groups[w].empty()) continue;
-    Task task = [this, &req, resp, start, fan, idx = std::move(groups[w])](
-                    RedisConnection* conn, absl::Status rejected) mutable {
-      if (rejected.ok()) {
-        std::vector<std::string_view> keys;
-        std::vector<v1::GetResponse*> entries;
-        keys.reserve(idx.size());
-        entries.reserve(idx.size());
-        for (int i : idx) {
-          keys.push_back(req.keys(i));
-          entries.push_back(resp->mutable_entries(i));
-        }
-        ReadThrough(*conn, keys, entries);
-      } else {
+    Job job = ReadJob([this, start, fan](absl::Status status) mutable {
+      if (!status.ok()) {
         std::lock_guard<std::mutex> lock(fan->mu);
-        if (fan->status.ok()) fan->status = std::move(rejected);
+        if (fan->status.ok()) fan->status = std::move(status);
       }
       if (fan->remaining.fetch_sub(1) == 1) {
         absl::Status final;
@@ -572,28 +649,27 @@ void Cache::MGet(const v1::MGetRequest& req, v1::MGetResponse* resp, Done done) 
         }
         Finish(Op::kMGet, start, fan->done, std::move(final));
       }
-    };
+    });
+    for (int i : groups[w]) {
+      job.read_keys.push_back(req.keys(i));
+      job.read_entries.push_back(resp->mutable_entries(i));
+    }
     if (first) {
-      admitted = Dispatch(w, std::move(task));
+      admitted = Dispatch(w, std::move(job));
       first = false;
     } else if (admitted) {
-      Dispatch(w, std::move(task), /*force=*/true);
+      Dispatch(w, std::move(job), /*force=*/true);
     } else {
-      std::move(task)(nullptr, absl::ResourceExhaustedError("cache worker queue full"));
+      std::move(job.done)(absl::ResourceExhaustedError("cache worker queue full"));
     }
   }
 }
 
 void Cache::MSet(const v1::MSetRequest& req, v1::MSetResponse* resp, Done done) {
   const int64_t start = rt::MonotonicNs();
-  absl::Status s = ValidateBatchSize("entries", req.entries_size());
-  for (int i = 0; s.ok() && i < req.entries_size(); ++i) {
-    const v1::SetRequest& e = req.entries(i);
-    s = ValidateKey(absl::StrCat("entries[", i, "].key"), e.key());
-    if (s.ok()) s = ValidateValue(absl::StrCat("entries[", i, "].value"), e.value());
-    if (s.ok()) s = ValidateTtl(absl::StrCat("entries[", i, "].ttl_ms"), e.ttl_ms());
+  if (absl::Status s = ValidateRequest(req); !s.ok()) {
+    return Finish(Op::kMSet, start, done, std::move(s));
   }
-  if (!s.ok()) return Finish(Op::kMSet, start, done, std::move(s));
   const uint32_t n = static_cast<uint32_t>(req.entries_size());
   if (!redis_enabled() || n == 0) {
     for (const auto& e : req.entries()) l1_.Set(e.key(), e.value(), e.ttl_ms());
@@ -617,13 +693,10 @@ void Cache::MSet(const v1::MSetRequest& req, v1::MSetResponse* resp, Done done) 
   bool admitted = false, first = true;
   for (size_t w = 0; w < groups.size(); ++w) {
     if (groups[w].empty()) continue;
-    Task task = [this, resp, n, start, fan, entries = std::move(groups[w])](
-                    RedisConnection* conn, absl::Status rejected) mutable {
-      if (rejected.ok()) {
-        WriteThrough(*conn, entries);
-      } else {
+    Job job = WriteJob([this, resp, n, start, fan](absl::Status status) mutable {
+      if (!status.ok()) {
         std::lock_guard<std::mutex> lock(fan->mu);
-        if (fan->status.ok()) fan->status = std::move(rejected);
+        if (fan->status.ok()) fan->status = std::move(status);
       }
       if (fan->remaining.fetch_sub(1) == 1) {
         absl::Status final;
@@ -634,14 +707,15 @@ void Cache::MSet(const v1::MSetRequest& req, v1::MSetResponse* resp, Done done) 
         if (final.ok()) resp->set_written(n);
         Finish(Op::kMSet, start, fan->done, std::move(final));
       }
-    };
+    });
+    job.writes.assign(groups[w].begin(), groups[w].end());
     if (first) {
-      admitted = Dispatch(w, std::move(task));
+      admitted = Dispatch(w, std::move(job));
       first = false;
     } else if (admitted) {
-      Dispatch(w, std::move(task), /*force=*/true);
+      Dispatch(w, std::move(job), /*force=*/true);
     } else {
-      std::move(task)(nullptr, absl::ResourceExhaustedError("cache worker queue full"));
+      std::move(job.done)(absl::ResourceExhaustedError("cache worker queue full"));
     }
   }
 }
@@ -852,6 +926,7 @@ nlohmann::json Cache::StatusJson() const {
                      {"misses", s.redis().misses()},
                      {"hit_rate", s.redis().hit_rate()},
                      {"errors_total", redis_errors_.load()},
+                     {"pipelines_total", redis_pipelines_.load()},
                      {"timeout_ms", options_.redis_timeout_ms},
                      {"pool_size", options_.redis_pool_size}};
   j["replay"] = {{"queue_depth", s.replay_queue_depth()},

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "breaker.h"
@@ -66,7 +67,8 @@ struct CacheOptions {
   // empty), are loaded from Redis into L1.
   std::vector<std::string> warm_keys;
   std::string warm_prefix;
-  // Not owned; nullptr = SteadyClock. Used by L1, the breaker and replay TTLs.
+  // Not owned; nullptr = SteadyClock for the breaker and replay TTLs and CoarseSteadyClock for
+  // L1. When set, it drives all three.
   const Clock* clock = nullptr;
 };
 
@@ -110,6 +112,9 @@ class Cache {
   uint64_t breaker_opened_total() const;
   // Writes replayed to Redis since construction.
   uint64_t replayed_total() const { return replayed_total_.load(); }
+  // Redis round trips (pipelines) made for request traffic (reads, writes, deletes) since
+  // construction; with requests merged per worker this is far below the request count.
+  uint64_t redis_pipelines_total() const { return redis_pipelines_.load(); }
   // Keys loaded into L1 by warming at Start().
   size_t warmed_keys() const { return warmed_keys_; }
 
@@ -118,10 +123,24 @@ class Cache {
   // Runs on a worker with its connection, or (conn == nullptr) with the reason it was not
   // admitted; either way exactly once.
   using Task = absl::AnyInvocable<void(RedisConnection* conn, absl::Status rejected) &&>;
+  // A unit of worker work. Reads and writes carry their keys, so the worker can merge every
+  // consecutive read (or write) it finds queued into one Redis pipeline — concurrent unary
+  // requests cost one round trip together, not one each. Anything else is an opaque Task.
+  struct Job {
+    enum class Kind { kTask, kRead, kWrite };
+    Kind kind = Kind::kTask;
+    Task task;                                              // kTask
+    absl::InlinedVector<std::string_view, 1> read_keys;     // kRead
+    absl::InlinedVector<v1::GetResponse*, 1> read_entries;  // kRead, parallel to read_keys
+    absl::InlinedVector<const v1::SetRequest*, 1> writes;   // kWrite
+    // kRead / kWrite: called once the pipeline is done (OK) or with the rejection.
+    absl::AnyInvocable<void(absl::Status) &&> done;
+    size_t size() const { return kind == Kind::kRead ? read_keys.size() : writes.size(); }
+  };
   struct Worker {
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<Task> queue ABSL_GUARDED_BY(mu);
+    std::deque<Job> queue ABSL_GUARDED_BY(mu);
     bool stopping ABSL_GUARDED_BY(mu) = false;
     std::unique_ptr<RedisConnection> conn;
     std::thread thread;
@@ -130,12 +149,18 @@ class Cache {
 
   bool redis_enabled() const { return options_.redis.has_value(); }
   size_t WorkerIndex(std::string_view key) const;
-  // Queues `task` on worker `index`. `force` ignores the bound (used for the 2nd..nth part of a
-  // batch already admitted). False if the queue is full or the cache is stopping.
-  bool Dispatch(size_t index, Task task, bool force = false);
+  // Queues `job` on worker `index`. `force` ignores the bound (used for the 2nd..nth part of a
+  // batch already admitted). False if the queue is full or the cache is stopping (the job has
+  // then been answered with the rejection).
+  bool Dispatch(size_t index, Job job, bool force = false);
+  static Job TaskJob(Task task);
+  static Job ReadJob(absl::AnyInvocable<void(absl::Status) &&> done);
+  static Job WriteJob(absl::AnyInvocable<void(absl::Status) &&> done);
   void WorkerLoop(Worker* worker);
   void RecoveryLoop();
   void Finish(Op op, int64_t start_ns, Done& done, absl::Status status);
+  // Counts one Redis round trip for request traffic carrying `keys` commands' keys.
+  void CountPipeline(size_t keys);
 
   // Worker-side steps (run on the key's worker).
   // Answers entries[i] for keys[i] (all L1 misses): pending replay write, else Redis (filling
@@ -180,6 +205,7 @@ class Cache {
   std::atomic<uint64_t> redis_misses_{0};
   std::atomic<uint64_t> redis_errors_{0};
   std::atomic<uint64_t> replayed_total_{0};
+  std::atomic<uint64_t> redis_pipelines_{0};
   std::atomic<uint64_t> rejected_overload_{0};
   size_t warmed_keys_ = 0;
   // Last L1 counters pushed to Prometheus (recovery thread only).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -19,8 +20,11 @@ ABSL_FLAG(int64_t, l1_max_bytes, int64_t{512} << 20,
           "Maximum bytes (keys + values + per-entry overhead) in the L1 tier");
 // Redis slower than this counts as down (connect and each socket read/write).
 ABSL_FLAG(int32_t, redis_timeout_ms, 50, "Redis connect/command timeout in ms");
-// Worker threads, each with its own Redis connection.
-ABSL_FLAG(int32_t, redis_pool_size, 4, "Redis connections (= cache worker threads)");
+// Worker threads, each with its own Redis connection. 0 = one per CPU core, between 1 and 8
+// (more workers than cores only adds context switches; fewer workers merge more requests into
+// each Redis round trip).
+ABSL_FLAG(int32_t, redis_pool_size, 0,
+          "Redis connections (= cache worker threads); 0 = one per CPU core (1..8)");
 // Distinct keys written during a Redis outage that are kept for replay; beyond that, writes of
 // new keys are counted in replay_overflow_total and stay in L1 only.
 ABSL_FLAG(int64_t, replay_queue_max, 100000, "Maximum keys queued for replay to Redis");
@@ -63,8 +67,12 @@ absl::StatusOr<CacheOptions> CacheOptionsFromFlags() {
     return FlagError("redis_timeout_ms", "must be 1..60000");
   }
   o.redis_pool_size = absl::GetFlag(FLAGS_redis_pool_size);
-  if (o.redis_pool_size < 1 || o.redis_pool_size > 256) {
-    return FlagError("redis_pool_size", "must be 1..256");
+  if (o.redis_pool_size < 0 || o.redis_pool_size > 256) {
+    return FlagError("redis_pool_size", "must be 0 (one per CPU core) or 1..256");
+  }
+  if (o.redis_pool_size == 0) {
+    o.redis_pool_size =
+        static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8));
   }
   const int64_t replay_max = absl::GetFlag(FLAGS_replay_queue_max);
   if (replay_max < 1) return FlagError("replay_queue_max", "must be >= 1");

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,7 +20,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 
 namespace tickmesh::cache {
 
@@ -38,6 +36,16 @@ class SteadyClock final : public Clock {
   int64_t NowMs() const override;
   // A process-wide instance.
   static const SteadyClock* Get();
+};
+
+// CLOCK_MONOTONIC_COARSE: the same time base as SteadyClock, read in a few nanoseconds instead of
+// ~25, but it advances only at the kernel tick, so it is up to one tick (1-4 ms) behind. L1's
+// default: an entry may outlive its TTL by up to a tick, and reported TTLs are never longer
+// than what was set.
+class CoarseSteadyClock final : public Clock {
+ public:
+  int64_t NowMs() const override;
+  static const CoarseSteadyClock* Get();
 };
 
 // A clock that moves only when told to (tests). Thread-safe.
@@ -60,7 +68,7 @@ struct L1Options {
   // shard's share of the bounds is smaller (a value larger than a shard's byte share is not
   // cached).
   int shards = 16;
-  // Time source; nullptr = SteadyClock. Not owned; must outlive the cache.
+  // Time source; nullptr = CoarseSteadyClock. Not owned; must outlive the cache.
   const Clock* clock = nullptr;
 };
 
@@ -74,25 +82,58 @@ struct L1Stats {
   uint64_t bytes = 0;
 };
 
+// A test-and-test-and-set spinlock for the L1 shards, whose critical sections are a few dozen
+// nanoseconds (a hash probe, a relink, a small copy). Spins with a CPU pause for a short while,
+// then yields the CPU between attempts, so a holder that was preempted (more threads than cores)
+// costs the waiter a yield per attempt, not a spinning time slice.
+class ABSL_LOCKABLE SpinLock {
+ public:
+  void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    LockSlow();
+  }
+  void unlock() ABSL_UNLOCK_FUNCTION() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  void LockSlow();
+  std::atomic<bool> locked_{false};
+};
+
+// Holds a SpinLock for its scope (annotated, unlike std::lock_guard, for -Wthread-safety).
+class ABSL_SCOPED_LOCKABLE SpinLockGuard {
+ public:
+  explicit SpinLockGuard(SpinLock& mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_.lock(); }
+  ~SpinLockGuard() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+  SpinLockGuard(const SpinLockGuard&) = delete;
+  SpinLockGuard& operator=(const SpinLockGuard&) = delete;
+
+ private:
+  SpinLock& mu_;
+};
+
 class L1Cache {
  public:
-  // Bytes charged per entry on top of key and value (list node, map slot, bookkeeping).
+  // Bytes charged per entry on top of key and value (entry header, allocator rounding, index
+  // slot, LRU links). The real figure is about 70-90 B (see README); this is the accounted one.
   static constexpr size_t kEntryOverheadBytes = 96;
 
   explicit L1Cache(const L1Options& options);
+  ~L1Cache();
   L1Cache(const L1Cache&) = delete;
   L1Cache& operator=(const L1Cache&) = delete;
 
   // If `key` holds a live entry: copies its value into *value (reusing its capacity), sets
   // *ttl_ms to the remaining TTL in ms (-1 = no expiry), marks it most recently used and returns
   // true. An expired entry is removed and reported as a miss. Counts a hit or a miss.
-  // Allocates only if *value's capacity is too small.
+  // Allocates only if *value's capacity is too small; reads the clock only for entries with a
+  // TTL.
   bool Get(std::string_view key, std::string* value, int64_t* ttl_ms);
 
   // Inserts or replaces `key`; ttl_ms <= 0 means no expiry. Evicts least recently used entries
   // of the shard until the bounds hold. Returns false (and stores nothing, removing any older
-  // value of `key`) if the entry alone exceeds the shard's byte budget. Replacing reuses the
-  // existing node and the value's capacity.
+  // value of `key`) if the entry alone exceeds the shard's byte budget. Replacing an entry whose
+  // storage is large enough allocates nothing; inserting into a full shard reuses the evicted
+  // entry's storage when it is large enough.
   bool Set(std::string_view key, std::string_view value, int64_t ttl_ms);
 
   // Removes `key`; returns true if a live entry was removed.
@@ -109,33 +150,80 @@ class L1Cache {
   const Clock& clock() const { return *clock_; }
 
  private:
-  struct Entry {
-    std::string key;
-    std::string value;
-    int64_t expire_at_ms = 0;  // 0 = never
-    size_t charge() const { return key.size() + value.size() + kEntryOverheadBytes; }
+  // One allocation per entry: this header, then the key bytes, then the value bytes.
+  struct Block {
+    uint64_t hash;
+    int64_t expire_at_ms;  // 0 = never
+    uint64_t seq;          // the shard's promotion count when this entry last went to the front
+    uint32_t key_len;
+    uint32_t value_len;
+    uint32_t capacity;  // bytes available after the header
+    char* key() { return reinterpret_cast<char*>(this + 1); }
+    const char* key() const { return reinterpret_cast<const char*>(this + 1); }
+    char* value() { return key() + key_len; }
+    size_t charge() const { return size_t{key_len} + value_len + kEntryOverheadBytes; }
   };
-  // Most recently used at the front. Map keys view into the list nodes' keys (stable).
-  using List = std::list<Entry>;
+  // Doubly linked LRU list through entry indices (kNil ends it).
+  struct Links {
+    uint32_t prev;
+    uint32_t next;
+  };
+  // Open-addressing (linear probing) index slot: the low 32 bits of the key's hash (whose low
+  // bits are also the home slot), the entry index (kNil = empty slot) and the entry's block, so a
+  // lookup touches the slot and the block only.
+  struct Slot {
+    uint32_t tag;
+    uint32_t idx;
+    Block* block;
+  };
+  static constexpr uint32_t kNil = 0xffffffffu;
 
   struct alignas(64) Shard {
-    mutable std::mutex mu;
-    List lru ABSL_GUARDED_BY(mu);
-    absl::flat_hash_map<std::string_view, List::iterator> index ABSL_GUARDED_BY(mu);
+    mutable SpinLock mu;
+    uint32_t head ABSL_GUARDED_BY(mu) = kNil;  // most recently used
+    uint32_t tail ABSL_GUARDED_BY(mu) = kNil;  // least recently used
+    uint32_t size ABSL_GUARDED_BY(mu) = 0;
+    uint32_t free_head ABSL_GUARDED_BY(mu) = kNil;  // recycled entry indices, through links.next
+    uint64_t seq ABSL_GUARDED_BY(mu) = 0;           // moves to the LRU front so far
     size_t bytes ABSL_GUARDED_BY(mu) = 0;
     uint64_t hits ABSL_GUARDED_BY(mu) = 0;
     uint64_t misses ABSL_GUARDED_BY(mu) = 0;
     uint64_t evictions ABSL_GUARDED_BY(mu) = 0;
     uint64_t expirations ABSL_GUARDED_BY(mu) = 0;
     uint64_t rejected ABSL_GUARDED_BY(mu) = 0;
+    std::vector<Block*> blocks ABSL_GUARDED_BY(mu);  // by entry index; nullptr when free
+    std::vector<Links> links ABSL_GUARDED_BY(mu);
+    std::vector<Slot> slots ABSL_GUARDED_BY(mu);  // power-of-two size, at most 3/4 full
+    uint32_t mask ABSL_GUARDED_BY(mu) = 0;
   };
 
-  Shard& ShardFor(std::string_view key);
-  const Shard& ShardFor(std::string_view key) const;
-  // Unlinks `it` from the shard. Caller holds shard.mu.
-  static void Erase(Shard& shard, List::iterator it);
+  static uint64_t Hash(std::string_view key);
+  // The hash's top byte scaled to the shard count (no division); the index uses the low bits.
+  Shard& ShardFor(uint64_t hash) const { return *shards_[((hash >> 56) * shards_.size()) >> 8]; }
+  // Slot position holding `key`, or -1. Caller holds shard.mu.
+  static int64_t Find(const Shard& shard, uint64_t hash, std::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Unlinks and frees the entry in `slot` (its storage is freed). Caller holds shard.mu.
+  static void EraseAt(Shard& shard, size_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Takes entry `idx` out of its slot and the LRU list without freeing its block; returns the
+  // block. Caller holds shard.mu.
+  static Block* Detach(Shard& shard, size_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  static void Unlink(Shard& shard, uint32_t idx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  static void PushFront(Shard& shard, uint32_t idx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Marks a hit/overwrite: moves the entry to the LRU front unless it is provably within the
+  // most recent quarter of the list already (see README "L1 design").
+  static void Touch(Shard& shard, uint32_t idx, Block* block)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Inserts a new entry (index slot, LRU front). Caller holds shard.mu.
+  static void Insert(Shard& shard, Block* block) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  static void GrowIfNeeded(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Evicts from the LRU tail until the shard is within its bounds. Caller holds shard.mu.
-  void EvictToFit(Shard& shard);
+  void EvictToFit(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Position of the slot that indexes entry `idx`. Caller holds shard.mu.
+  static size_t SlotOf(const Shard& shard, uint32_t idx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  bool Expired(const Block& b) const {
+    return b.expire_at_ms != 0 && b.expire_at_ms <= clock_->NowMs();
+  }
 
   const Clock* clock_;
   size_t shard_max_entries_;

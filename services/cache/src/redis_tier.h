@@ -91,6 +91,8 @@ class RedisConnection {
   absl::Status WriteOnce(const std::vector<RedisWrite>& writes, std::vector<bool>* deleted);
   absl::Status ScanPrefixOnce(std::string_view prefix, size_t max_keys,
                               std::vector<std::string>* keys);
+  // Hands the commands encoded in out_ to hiredis's output buffer (sent by the next read).
+  absl::Status Flush();
   // Reads one reply of a pipeline; on I/O error disconnects and returns UNAVAILABLE.
   absl::Status ReadReply(void** reply);
   absl::Status IoError(std::string_view what);
@@ -99,6 +101,8 @@ class RedisConnection {
   const int timeout_ms_;
   redisContext* ctx_ = nullptr;
   bool last_error_timeout_ = false;
+  // RESP-encoded commands of the pipeline being built (reused; at most ~1 MiB + one command).
+  std::string out_;
 };
 
 }  // namespace tickmesh::cache

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -96,6 +97,88 @@ TEST_F(CacheRedisTest, WritesReachRedisAndReadsFillL1) {
   EXPECT_EQ(st.redis().hits(), 1u);
   EXPECT_GE(st.redis().misses(), 1u);
   EXPECT_GE(st.l1().hits(), 1u);
+}
+
+TEST_F(CacheRedisTest, QueuedUnaryRequestsShareRoundTripsAndKeepTheirOrder) {
+  CacheOptions o = OptionsFor(redis_);
+  o.redis_pool_size = 1;      // every key on one worker
+  o.redis_timeout_ms = 3000;  // the DEBUG SLEEP below is slow, not down
+  Cache cache(o);
+  cache.Start();
+  ASSERT_EQ(cache.breaker_state(), v1::BREAKER_STATE_CLOSED);
+  // Redis busy for 400 ms: the first Set holds the worker while the rest queue up behind it.
+  std::thread sleeper([&] { redis_.Cli("DEBUG SLEEP 0.4"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const uint64_t pipelines_before = cache.redis_pipelines_total();
+
+  constexpr int kSets = 200;
+  std::vector<v1::SetRequest> sets(kSets);
+  std::vector<v1::SetResponse> set_resps(kSets);
+  // After every 20th Set, a Get of the same key (an L1 miss: nothing is in L1 yet at dispatch).
+  std::vector<v1::GetRequest> gets(kSets / 20);
+  std::vector<v1::GetResponse> get_resps(kSets / 20);
+  std::atomic<int> ok{0}, failed{0};
+  auto count = [&](absl::Status s) { (s.ok() ? ok : failed).fetch_add(1); };
+  for (int i = 0; i < kSets; ++i) {
+    sets[i].set_key("seq");
+    sets[i].set_value(std::to_string(i));
+    cache.Set(sets[i], &set_resps[i], count);
+    if (i % 20 == 19) {
+      gets[i / 20].set_key("seq-other-" + std::to_string(i));  // distinct miss keys
+      cache.Get(gets[i / 20], &get_resps[i / 20], count);
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return ok.load() + failed.load() == kSets + kSets / 20; }));
+  sleeper.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(RedisValues(redis_, {"seq"})[0], std::to_string(kSets - 1));  // last write wins
+  v1::GetResponse r;
+  ASSERT_TRUE(Get(cache, "seq", &r).ok());
+  EXPECT_EQ(r.value(), std::to_string(kSets - 1));
+  // 200 Sets and 10 Gets queued behind one slow round trip: a handful of pipelines, not 210
+  // (writes and reads alternate 10 times, so at most ~21, plus the first).
+  const uint64_t used = cache.redis_pipelines_total() - pipelines_before;
+  EXPECT_LE(used, 25u) << used;
+  EXPECT_GE(used, 2u);
+}
+
+TEST_F(CacheRedisTest, MergedPipelinesKeepQueueOrderBetweenReadsAndWrites) {
+  CacheOptions o = OptionsFor(redis_);
+  o.redis_pool_size = 1;
+  o.redis_timeout_ms = 3000;
+  Cache cache(o);
+  cache.Start();
+  std::thread sleeper([&] { redis_.Cli("DEBUG SLEEP 0.3"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Per round: Set a, Set b, Get a, Get b (fresh keys, so the Gets miss L1 at dispatch and queue
+  // behind the Sets). Queued behind the sleep, the worker merges each pair into one pipeline;
+  // every Get must still see the Set queued before it.
+  constexpr int kRounds = 30;
+  std::vector<v1::SetRequest> sets(2 * kRounds);
+  std::vector<v1::SetResponse> set_resps(2 * kRounds);
+  std::vector<v1::GetRequest> gets(2 * kRounds);
+  std::vector<v1::GetResponse> get_resps(2 * kRounds);
+  std::atomic<int> done{0}, failed{0};
+  auto count = [&](absl::Status s) {
+    if (!s.ok()) failed.fetch_add(1);
+    done.fetch_add(1);
+  };
+  for (int i = 0; i < 2 * kRounds; i += 2) {
+    for (int j = i; j < i + 2; ++j) {
+      sets[j].set_key("order-" + std::to_string(j));
+      sets[j].set_value("v" + std::to_string(j));
+      gets[j].set_key(sets[j].key());
+      cache.Set(sets[j], &set_resps[j], count);
+    }
+    for (int j = i; j < i + 2; ++j) cache.Get(gets[j], &get_resps[j], count);
+  }
+  ASSERT_TRUE(WaitFor([&] { return done.load() == 4 * kRounds; }));
+  sleeper.join();
+  EXPECT_EQ(failed.load(), 0);
+  for (int j = 0; j < 2 * kRounds; ++j) {
+    EXPECT_TRUE(get_resps[j].found()) << j;
+    EXPECT_EQ(get_resps[j].value(), "v" + std::to_string(j)) << j;
+  }
 }
 
 TEST_F(CacheRedisTest, MSetPipelinesAndMGetAnswersInRequestOrder) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,6 +120,14 @@ TEST(L1Cache, ZeroTtlNeverExpires) {
   L1Cache c(OneShard(10, 1 << 20, &clock));
   c.Set("a", "1", 0);
   clock.AdvanceMs(int64_t{365} * 24 * 3600 * 1000);
+  EXPECT_EQ(GetOr(c, "a"), "1");
+}
+
+TEST(L1Cache, HugeTtlSaturatesInsteadOfOverflowing) {
+  FakeClock clock;
+  L1Cache c(OneShard(10, 1 << 20, &clock));
+  c.Set("a", "1", std::numeric_limits<int64_t>::max());
+  clock.AdvanceMs(1000);
   EXPECT_EQ(GetOr(c, "a"), "1");
 }
 
