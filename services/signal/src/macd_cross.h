@@ -1,82 +1,82 @@
-// MacdCross: the "macd_cross" strategy for one instrument. Buys when the MACD line crosses above
-// its signal line, sells when it crosses below.
+// MacdCross: the "macd_cross" strategy (and "macd_rsi": the same with an RSI filter) for one
+// instrument. Buys when the MACD line crosses above its signal line, sells when it crosses below.
+// Input: trade prices (OnTrade) or closes of candles (OnBar), chosen per configured strategy.
 //
 // Rules:
 //  - A crossover is a change of the histogram's sign (line - signal); a zero histogram keeps the
 //    previous sign. The first defined reading only sets the sign: no signal without an observed
 //    crossing.
-//  - Warm-up: no signal before `warmup` trades (default slow + signal_period = 35) and before the
-//    MACD is defined (slow + signal_period - 1 trades).
-//  - Throttle: a crossing less than `min_interval_ns` after the previous signal of this instrument
-//    is skipped (counted); 0 disables the throttle.
-//  - strength = min(1, |histogram| / (price * 1e-4)): a histogram worth one basis point of the
-//    price (or more) is full conviction; linear below.
-// O(1) per trade, no allocation except the reason string of an emitted decision.
+//  - Warm-up: no signal before `warmup` inputs (default slow + signal_period) and before the MACD
+//    (and the RSI, when the filter is on) is defined. Skipped crossings count as kWarmup.
+//  - RSI filter (rsi_period > 0): a BUY is dropped while RSI >= rsi_overbought, a SELL while
+//    RSI <= rsi_oversold (counted as kFiltered).
+//  - Quiet market (Context::quiet): crossings are skipped (kQuiet), the sign still follows.
+//  - Throttle: a crossing less than `min_interval_ns` after the previous signal is skipped
+//    (kThrottle); 0 disables it.
+//  - strength = min(1, |histogram| / (price * 1e-4)): a histogram of one basis point of the price
+//    or more is full conviction.
+// O(1) per input; allocates only the reason of an emitted decision.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
-#include "indicators.h"
-#include "tickmesh/v1/common.pb.h"
+#include "strategy.h"
+#include "tickmesh/indicators/oscillators.h"
 
 namespace tickmesh::signal {
 
-struct MacdCrossConfig {
+struct MacdCrossParams {
   int fast = 12;
   int slow = 26;
   int signal_period = 9;
-  // Trades before the first signal; 0 means slow + signal_period.
+  // Inputs before the first signal; 0 means slow + signal_period.
   int warmup = 0;
   // Size put on every signal (1e8 scale).
   int64_t order_qty_e8 = 1'000'000;
   // Minimum time between two signals of one instrument, ns; 0 = no throttle.
   int64_t min_interval_ns = 0;
+  // RSI filter: 0 = off.
+  int rsi_period = 0;
+  double rsi_overbought = 70;
+  double rsi_oversold = 30;
 };
 
-// INVALID_ARGUMENT naming the flag ("--fast", "--slow", "--signal_period", "--warmup",
-// "--order_qty_e8", "--min_signal_interval_ms") for a value out of range.
-absl::Status ValidateMacdCrossConfig(const MacdCrossConfig& config);
+// Names a parameter in an error message: "--fast" for flags, "strategies[0].params.fast:" for
+// YAML. The message is "<Name(key)> must be > 0".
+using ParamNamer = std::function<std::string(const char* key)>;
 
-struct MacdDecision {
-  tickmesh::v1::Side side = tickmesh::v1::SIDE_UNSPECIFIED;
-  double strength = 0;
-  std::string reason;
-  MacdValue macd;
-};
+// INVALID_ARGUMENT naming the parameter for a value out of range.
+absl::Status ValidateMacdCrossParams(const MacdCrossParams& p, const ParamNamer& name);
 
-class MacdCross {
+class MacdCross final : public Strategy {
  public:
-  static constexpr const char* kName = "macd_cross";
+  // `params` must pass ValidateMacdCrossParams.
+  explicit MacdCross(const MacdCrossParams& params);
 
-  // `config` must pass ValidateMacdCrossConfig.
-  explicit MacdCross(const MacdCrossConfig& config);
+  void OnTrade(const Tick& tick, const Context& ctx, std::vector<Decision>* out) override;
+  void OnBar(const Bar& bar, const Context& ctx, std::vector<Decision>* out) override;
+  void Reset() override;
 
-  // Feeds one trade at `price_e8` observed at `now_ns`; returns a decision on a crossover.
-  std::optional<MacdDecision> OnTrade(int64_t price_e8, int64_t now_ns);
-
-  // Forgets all indicator state (after a sequence gap or a reconnect); warm-up starts again.
-  void Reset();
-
-  int64_t trades() const { return trades_; }
-  uint64_t skipped_warmup() const { return skipped_warmup_; }
-  uint64_t skipped_throttle() const { return skipped_throttle_; }
-  // The latest reading, if defined.
-  const std::optional<MacdValue>& last() const { return last_; }
+  int64_t inputs() const { return inputs_; }
+  // The latest MACD reading, if defined.
+  const std::optional<indicators::MacdValue>& last() const { return last_; }
 
  private:
-  MacdCrossConfig config_;
+  void OnPrice(double price, int64_t price_e8, const Context& ctx, std::vector<Decision>* out);
+
+  MacdCrossParams params_;
   int warmup_;
-  Macd macd_;
-  int64_t trades_ = 0;
+  indicators::Macd macd_;
+  indicators::Rsi rsi_;
+  int64_t inputs_ = 0;
   int sign_ = 0;  // -1 below, +1 above, 0 unknown
   int64_t last_signal_ns_ = 0;
   bool has_signalled_ = false;
-  std::optional<MacdValue> last_;
-  uint64_t skipped_warmup_ = 0;
-  uint64_t skipped_throttle_ = 0;
+  std::optional<indicators::MacdValue> last_;
 };
 
 }  // namespace tickmesh::signal

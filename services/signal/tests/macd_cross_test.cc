@@ -2,106 +2,159 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace tickmesh::signal {
 namespace {
 
-constexpr int64_t kE8 = 100'000'000;
+constexpr int64_t kE8i = 100'000'000;
 
 // 40 flat trades, 20 falling, then `rise` rising steeply: one upward crossover during the rise.
 std::vector<int64_t> FlatFallRise(int rise = 30) {
   std::vector<int64_t> p;
-  for (int i = 0; i < 40; ++i) p.push_back(100 * kE8);
-  for (int i = 1; i <= 20; ++i) p.push_back(100 * kE8 - i * kE8 / 10);
-  for (int i = 1; i <= rise; ++i) p.push_back(98 * kE8 + i * kE8 / 2);
+  for (int i = 0; i < 40; ++i) p.push_back(100 * kE8i);
+  for (int i = 1; i <= 20; ++i) p.push_back(100 * kE8i - i * kE8i / 10);
+  for (int i = 1; i <= rise; ++i) p.push_back(98 * kE8i + i * kE8i / 2);
   return p;
 }
 
+struct CountingSkips : SkipSink {
+  int counts[kSkipReasons] = {};
+  void Skipped(SkipReason r) override { ++counts[static_cast<int>(r)]; }
+  int operator[](SkipReason r) const { return counts[static_cast<int>(r)]; }
+};
+
+std::vector<Decision> Feed(MacdCross& s, const std::vector<int64_t>& prices, int64_t now = 0,
+                           SkipSink* skips = nullptr, bool quiet = false) {
+  std::vector<Decision> out;
+  BookTop top;
+  Context ctx;
+  ctx.book = &top;
+  ctx.now_ns = now;
+  ctx.skips = skips;
+  ctx.quiet = quiet;
+  for (int64_t p : prices) s.OnTrade(Tick{p, kE8i}, ctx, &out);
+  return out;
+}
+
 TEST(MacdCross, OneUpwardCrossoverEmitsExactlyOneBuy) {
-  MacdCross strategy(MacdCrossConfig{});
-  std::vector<MacdDecision> decisions;
-  for (int64_t price : FlatFallRise()) {
-    if (auto d = strategy.OnTrade(price, 0)) decisions.push_back(*d);
-  }
+  MacdCross strategy(MacdCrossParams{});
+  auto decisions = Feed(strategy, FlatFallRise());
   ASSERT_EQ(decisions.size(), 1u);
   EXPECT_EQ(decisions[0].side, tickmesh::v1::SIDE_BUY);
   EXPECT_EQ(decisions[0].reason, "macd crossed above signal");
-  EXPECT_GT(decisions[0].macd.histogram, 0);
   EXPECT_GT(decisions[0].strength, 0);
   EXPECT_LE(decisions[0].strength, 1);
+  ASSERT_EQ(decisions[0].indicator_count, 5);
+  EXPECT_STREQ(decisions[0].indicators[4].name, "macd_hist");
+  EXPECT_GT(decisions[0].indicators[4].value, 0);
+  EXPECT_EQ(decisions[0].target_qty_e8, 1'000'000);
 }
 
 TEST(MacdCross, DownwardCrossoverEmitsSell) {
-  MacdCross strategy(MacdCrossConfig{});
-  std::vector<MacdDecision> decisions;
-  // Mirror image: flat, rising, then falling steeply.
-  for (int64_t price : FlatFallRise()) {
-    if (auto d = strategy.OnTrade(200 * kE8 - price, 0)) decisions.push_back(*d);
-  }
+  MacdCross strategy(MacdCrossParams{});
+  std::vector<int64_t> mirror;
+  for (int64_t p : FlatFallRise()) mirror.push_back(200 * kE8i - p);
+  auto decisions = Feed(strategy, mirror);
   ASSERT_EQ(decisions.size(), 1u);
   EXPECT_EQ(decisions[0].side, tickmesh::v1::SIDE_SELL);
 }
 
 TEST(MacdCross, StrengthIsHistogramPerBasisPointCappedAtOne) {
-  MacdCross strategy(MacdCrossConfig{});
-  std::optional<MacdDecision> d;
-  int64_t last = 0;
-  for (int64_t price : FlatFallRise()) {
-    if (auto x = strategy.OnTrade(price, 0)) {
-      d = x;
-      last = price;
-    }
-  }
-  ASSERT_TRUE(d.has_value());
-  const double price = static_cast<double>(last) / kE8;
-  EXPECT_DOUBLE_EQ(d->strength, std::min(1.0, std::abs(d->macd.histogram) / (price * 1e-4)));
+  MacdCross strategy(MacdCrossParams{});
+  auto d = Feed(strategy, FlatFallRise());
+  ASSERT_EQ(d.size(), 1u);
+  const double price = static_cast<double>(d[0].target_price_e8) / kE8i;
+  EXPECT_DOUBLE_EQ(d[0].strength,
+                   std::min(1.0, std::abs(d[0].indicators[4].value) / (price * 1e-4)));
 }
 
-TEST(MacdCross, NoSignalBeforeWarmup) {
-  MacdCrossConfig c;
+TEST(MacdCross, NoSignalBeforeWarmupAndTheSkipIsCounted) {
+  MacdCrossParams c;
   c.warmup = 1000;
   MacdCross strategy(c);
-  for (int64_t price : FlatFallRise()) EXPECT_FALSE(strategy.OnTrade(price, 0).has_value());
-  EXPECT_EQ(strategy.skipped_warmup(), 1u);
+  CountingSkips skips;
+  EXPECT_TRUE(Feed(strategy, FlatFallRise(), 0, &skips).empty());
+  EXPECT_EQ(skips[SkipReason::kWarmup], 1);
+}
+
+TEST(MacdCross, QuietMarketSkipsTheCrossing) {
+  MacdCross strategy(MacdCrossParams{});
+  CountingSkips skips;
+  EXPECT_TRUE(Feed(strategy, FlatFallRise(), 0, &skips, /*quiet=*/true).empty());
+  EXPECT_EQ(skips[SkipReason::kQuiet], 1);
 }
 
 TEST(MacdCross, ThrottleSkipsCrossingsInsideMinInterval) {
-  MacdCrossConfig c;
+  MacdCrossParams c;
   c.min_interval_ns = 1'000'000'000;
   MacdCross strategy(c);
-  int signals = 0;
-  // Two full cycles, all at the same timestamp: the second crossing is throttled.
+  CountingSkips skips;
   auto series = FlatFallRise();
-  for (int64_t price : series) signals += strategy.OnTrade(price, 5).has_value();
-  for (int i = 1; i <= 40; ++i) signals += strategy.OnTrade(113 * kE8 - i * kE8, 5).has_value();
-  EXPECT_EQ(signals, 1);
-  EXPECT_GE(strategy.skipped_throttle(), 1u);
+  for (int i = 1; i <= 40; ++i) series.push_back(113 * kE8i - i * kE8i);
+  EXPECT_EQ(Feed(strategy, series, 5, &skips).size(), 1u);
+  EXPECT_GE(skips[SkipReason::kThrottle], 1);
+}
+
+TEST(MacdCross, RsiFilterVetoesABuyWhenOverbought) {
+  // At the crossover of this series RSI(14) is ~50.8: an overbought level of 50 vetoes the BUY.
+  MacdCrossParams c;
+  c.rsi_period = 14;
+  c.rsi_overbought = 50;
+  MacdCross filtered(c);
+  CountingSkips skips;
+  EXPECT_TRUE(Feed(filtered, FlatFallRise(), 0, &skips).empty());
+  EXPECT_EQ(skips[SkipReason::kFiltered], 1);
+  // With the threshold out of reach the same series signals, and carries the RSI.
+  c.rsi_overbought = 100;
+  MacdCross loose(c);
+  auto d = Feed(loose, FlatFallRise());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_STREQ(d[0].indicators[5].name, "rsi");
+  EXPECT_GT(d[0].indicators[5].value, 50);
+  EXPECT_LT(d[0].indicators[5].value, 100);
+}
+
+TEST(MacdCross, CandleInputUsesCloses) {
+  MacdCross strategy(MacdCrossParams{});
+  std::vector<Decision> out;
+  BookTop top;
+  Context ctx;
+  ctx.book = &top;
+  for (int64_t p : FlatFallRise()) {
+    Bar b;
+    b.close = static_cast<double>(p) / kE8i;
+    b.high = b.low = b.open = b.close;
+    strategy.OnBar(b, ctx, &out);
+  }
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].side, tickmesh::v1::SIDE_BUY);
 }
 
 TEST(MacdCross, ResetRestartsWarmup) {
-  MacdCross strategy(MacdCrossConfig{});
+  MacdCross strategy(MacdCrossParams{});
   auto series = FlatFallRise();
-  for (size_t i = 0; i < 50; ++i) strategy.OnTrade(series[i], 0);
+  Feed(strategy, std::vector<int64_t>(series.begin(), series.begin() + 50));
   strategy.Reset();
-  EXPECT_EQ(strategy.trades(), 0);
+  EXPECT_EQ(strategy.inputs(), 0);
   EXPECT_FALSE(strategy.last().has_value());
-  int signals = 0;
-  for (size_t i = 50; i < series.size(); ++i) signals += strategy.OnTrade(series[i], 0).has_value();
-  EXPECT_EQ(signals, 0) << "40 trades after the reset: MACD defined at 34, no crossing observed";
+  EXPECT_TRUE(Feed(strategy, std::vector<int64_t>(series.begin() + 50, series.end())).empty())
+      << "40 trades after the reset: MACD defined at 34, no crossing observed";
 }
 
-TEST(MacdCrossConfig, ValidationNamesTheFlag) {
-  MacdCrossConfig c;
+TEST(MacdCrossParams, ValidationNamesTheParameter) {
+  auto flag = [](const char* k) { return absl::StrCat("--", k); };
+  MacdCrossParams c;
   c.fast = 26;
-  EXPECT_NE(ValidateMacdCrossConfig(c).message().find("--fast"), absl::string_view::npos);
-  c = MacdCrossConfig{};
+  EXPECT_NE(ValidateMacdCrossParams(c, flag).message().find("--fast"), absl::string_view::npos);
+  c = MacdCrossParams{};
   c.signal_period = 0;
-  EXPECT_NE(ValidateMacdCrossConfig(c).message().find("--signal_period"), absl::string_view::npos);
-  c = MacdCrossConfig{};
+  EXPECT_EQ(ValidateMacdCrossParams(c, flag).message(), "--signal_period must be > 0");
+  c = MacdCrossParams{};
   c.slow = -1;
-  EXPECT_NE(ValidateMacdCrossConfig(c).message().find("--slow"), absl::string_view::npos);
-  EXPECT_TRUE(ValidateMacdCrossConfig(MacdCrossConfig{}).ok());
+  EXPECT_NE(ValidateMacdCrossParams(c, flag).message().find("--slow"), absl::string_view::npos);
+  EXPECT_TRUE(ValidateMacdCrossParams(MacdCrossParams{}, flag).ok());
 }
 
 }  // namespace

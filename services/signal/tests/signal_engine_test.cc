@@ -2,7 +2,9 @@
 
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
 
 namespace tickmesh::signal {
 namespace {
@@ -164,6 +166,109 @@ TEST(SignalEngine, BoundsTrackedInstruments) {
   EXPECT_EQ(engine.stats().symbols, 1u);
   EXPECT_EQ(engine.stats().ignored_symbols, 1u);
   EXPECT_EQ(engine.stats().trades, 1u);
+}
+
+}  // namespace
+}  // namespace tickmesh::signal
+
+namespace tickmesh::signal {
+namespace {
+
+SignalEngineOptions FromYaml(const char* yaml) {
+  SignalEngineOptions o;
+  auto c = ParseStrategyConfig(YAML::Load(yaml), MacdCrossParams{});
+  EXPECT_TRUE(c.ok()) << c.status();
+  if (c.ok()) o.strategies = *c;
+  return o;
+}
+
+MarketEvent BookEvent(uint64_t seq, bool snapshot, int64_t bid, int64_t bid_qty, int64_t ask,
+                      int64_t ask_qty) {
+  MarketEvent e;
+  e.set_venue("sim");
+  e.set_symbol("BTC-USD");
+  e.set_seq(seq);
+  auto* b = snapshot ? e.mutable_snapshot()->add_bids() : e.mutable_delta()->add_bids();
+  b->set_price_e8(bid);
+  b->set_qty_e8(bid_qty);
+  auto* a = snapshot ? e.mutable_snapshot()->add_asks() : e.mutable_delta()->add_asks();
+  a->set_price_e8(ask);
+  a->set_qty_e8(ask_qty);
+  return e;
+}
+
+TEST(SignalEngine, StrategiesOnlyRunOnTheirSymbols) {
+  SignalEngine engine(FromYaml("strategies: [{type: macd_cross, symbols: ['sim:ETH-USD']}]"));
+  EXPECT_TRUE(FeedSeries(engine, FlatFallRise(), -1).empty());  // BTC-USD: no strategy
+  EXPECT_EQ(engine.stats().symbols, 1u);                        // but its seq is tracked
+}
+
+TEST(SignalEngine, BookImbalanceRunsOnBookUpdatesAndGapInvalidatesTheBook) {
+  SignalEngine engine(FromYaml(
+      "strategies: [{type: book_imbalance, params: {smoothing: 1, entry: 0.5, exit: 0.1}}]"));
+  std::vector<Signal> out;
+  MarketEventBatch b;
+  *b.add_events() = BookEvent(1, true, 100 * kE8, kE8, 101 * kE8, kE8);
+  *b.add_events() = BookEvent(2, false, 100 * kE8, 9 * kE8, 101 * kE8, kE8);  // +0.8
+  engine.OnBatch(b, 1, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].strategy(), "book_imbalance");
+  EXPECT_EQ(out[0].side(), tickmesh::v1::SIDE_BUY);
+  EXPECT_EQ(out[0].target_price_e8(), 101 * kE8);
+  EXPECT_EQ(out[0].market_seq(), 2u);
+  // After a gap the book is unknown: deltas are ignored until the next snapshot.
+  MarketEventBatch gap;
+  *gap.add_events() = BookEvent(10, false, 100 * kE8, kE8, 101 * kE8, 9 * kE8);  // would be -0.8
+  engine.OnBatch(gap, 2, &out);
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(engine.stats().gap_resets, 1u);
+  MarketEventBatch snap;
+  *snap.add_events() = BookEvent(11, true, 100 * kE8, kE8, 101 * kE8, 9 * kE8);
+  engine.OnBatch(snap, 3, &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].side(), tickmesh::v1::SIDE_SELL);
+}
+
+TEST(SignalEngine, CandleInputAggregatesTradesIntoBars) {
+  SignalEngine engine(
+      FromYaml("strategies: [{type: macd_cross, input: candle, candle_interval_s: 1}]"));
+  std::vector<Signal> out;
+  uint64_t seq = 0;
+  // Three trades per one-second bar; the bar's close is the series value.
+  for (int64_t price : FlatFallRise()) {
+    for (int k = 0; k < 3; ++k) {
+      MarketEventBatch b;
+      MarketEvent e = TradeEvent(++seq, k == 2 ? price : price + (k - 1) * kE8 / 100);
+      e.set_exchange_unix_ns(static_cast<int64_t>((seq - 1) / 3) * 1'000'000'000 + k);
+      *b.add_events() = e;
+      engine.OnBatch(b, static_cast<int64_t>(seq), &out);
+    }
+  }
+  MarketEventBatch last;
+  MarketEvent e = TradeEvent(++seq, 100 * kE8);
+  e.set_exchange_unix_ns(1'000'000'000'000);  // closes the final bar
+  *last.add_events() = e;
+  engine.OnBatch(last, static_cast<int64_t>(seq), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].side(), tickmesh::v1::SIDE_BUY);
+  EXPECT_EQ(out[0].strategy(), "macd_cross");
+}
+
+TEST(SignalEngine, EnsembleEmitsConsensusAndFeedsTheLatestSink) {
+  SignalEngine engine(
+      FromYaml("strategies: [{type: macd_cross}, {id: other, type: macd_cross, weight: 0}]\n"
+               "ensemble: {enabled: true, threshold: 0.01, emit_components: false}"));
+  std::vector<Signal> sunk;
+  engine.SetLatestSink([&](const Signal& s) { sunk.push_back(s); });
+  auto signals = FeedSeries(engine, FlatFallRise(), -1);
+  ASSERT_EQ(signals.size(), 1u);
+  EXPECT_EQ(signals[0].strategy(), "ensemble");
+  EXPECT_EQ(signals[0].side(), tickmesh::v1::SIDE_BUY);
+  EXPECT_TRUE(absl::StrContains(signals[0].reason(), "macd_cross"));
+  engine.MarkEmitted(signals, 9);
+  ASSERT_EQ(sunk.size(), 1u);
+  EXPECT_EQ(sunk[0].signal_id(), signals[0].signal_id());
+  EXPECT_EQ(sunk[0].unix_ns(), 9);
 }
 
 }  // namespace
