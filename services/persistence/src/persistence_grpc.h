@@ -6,8 +6,20 @@
 // acks; beyond that it stops reading until an ack frees a slot (back-pressure through HTTP/2
 // flow control rather than an unbounded queue). Acks are written in completion order, which is
 // submission order (one writer thread, FIFO queue).
+//
+// Drain (SIGTERM, through ServiceHost::OnDrain): every open Append stream stops reading, waits
+// until each batch it already read is durable and acked, then ends with UNAVAILABLE ("shutting
+// down"), or OK if the client had already half-closed. New Append streams are refused with
+// UNAVAILABLE. Nothing is acked that is not durable, and a batch read but not yet acked when a
+// stream is cut (client gone, drain deadline) is still made durable by the writer.
 #pragma once
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
 #include "query_pool.h"
 #include "tickmesh/v1/persistence.grpc.pb.h"
 #include "writer.h"
@@ -45,9 +57,31 @@ class PersistenceGrpc final : public v1::PersistenceService::CallbackService {
                                      const v1::QueryPnlRequest* request,
                                      v1::QueryPnlResponse* response) override;
 
+  // Starts the drain described above and returns at once (thread-safe, idempotent). The gRPC
+  // server's Shutdown then waits for the streams to finish.
+  void Drain();
+
+  // Blocks (not on a gRPC thread) until every Append stream has finished or `timeout` passed,
+  // then lingers `linger` so the transport delivers the final statuses and reads what clients
+  // sent meanwhile; closing a socket with unread input resets the connection, and the client would
+  // see "connection reset" instead of the drain status. True if every stream finished.
+  bool AwaitDrained(absl::Duration timeout, absl::Duration linger);
+
+  // Open Append streams (for tests and /status).
+  size_t open_streams() const;
+
+  class AppendReactor;
+
  private:
+  friend class AppendReactor;
+  void Unregister(AppendReactor* stream);
+
   Writer* writer_;
   QueryPool* queries_;
+  mutable std::mutex streams_mu_;       // ordered before AppendReactor::mu_
+  std::condition_variable streams_cv_;  // signalled when a stream unregisters
+  std::set<AppendReactor*> streams_ ABSL_GUARDED_BY(streams_mu_);
+  bool draining_ ABSL_GUARDED_BY(streams_mu_) = false;
 };
 
 }  // namespace tickmesh::persistence

@@ -1,6 +1,9 @@
 // PostgresStore: the production backend, one libpqxx connection (reconnected on demand).
-// Batches are written with COPY (pqxx::stream_to) into per-session temporary staging tables and
-// moved with INSERT ... SELECT ... ON CONFLICT, so a resubmitted record is never duplicated.
+// Insert-only tables (every kind but orders and candles) are written with COPY straight into the
+// table inside a savepoint; if a key is already stored (resubmission, spool replay) the savepoint
+// is rolled back and the rows go the upsert way. Orders and candles, and that fallback, use COPY
+// (pqxx::stream_to) into per-session temporary staging tables and INSERT ... SELECT ... ON
+// CONFLICT, so a resubmitted record is never duplicated.
 // Reads use prepared statements, prepared once per connection per distinct SQL text.
 #pragma once
 

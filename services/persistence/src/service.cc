@@ -120,13 +120,15 @@ void PersistenceServer::Attach(runtime::ServiceHost& host) {
   writer_->OnDatabaseState([h](bool up) { h->SetDependencyUp("database", up); });
   const std::string backend = config_.postgres_url.empty() ? "sqlite" : "postgres";
   Writer* writer = writer_.get();
-  host.SetStatusProvider([writer, backend]() {
+  PersistenceGrpc* grpc = grpc_.get();
+  host.SetStatusProvider([writer, grpc, backend]() {
     const WriterStats s = writer->Stats();
     nlohmann::json j;
     j["backend"] = backend;
     j["database_up"] = s.database_up;
     j["degraded"] = !s.database_up || s.spool_pending_entries > 0 || s.replay_blocked;
     if (!s.database_up) j["database_error"] = s.last_database_error;
+    j["append_streams"] = grpc->open_streams();
     j["writer"] = {{"queued_records", s.queued_records},
                    {"records_committed", s.records_committed},
                    {"records_spooled", s.records_spooled}};
@@ -138,6 +140,17 @@ void PersistenceServer::Attach(runtime::ServiceHost& host) {
                    {"dead_lettered_entries", s.dead_lettered_entries},
                    {"blocked", s.replay_blocked}};
     return j;
+  });
+  // SIGTERM: streams stop reading and finish once what they read is acked (durable); the server
+  // then shuts down, and Stop() flushes whatever is still queued before the process exits.
+  host.OnDrain([grpc] {
+    grpc->Drain();
+    // Bounded well inside the mesh's 5 s stop budget; the host's drain deadline still applies
+    // to whatever is left after this.
+    if (!grpc->AwaitDrained(absl::Seconds(2), absl::Milliseconds(100))) {
+      runtime::LogWarn("append streams still open after 2 s of drain",
+                       {{"streams", grpc->open_streams()}});
+    }
   });
   host.OnStop([this] { Stop(); });
   writer_->Start();

@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "service.h"
+#include "sqlite_store.h"
 #include "test_records.h"
 #include "tickmesh/runtime/server.h"
 #include "tickmesh/testing/servers.h"
@@ -94,10 +95,13 @@ struct AckLog {
 };
 
 // Streams fill batches on one Append stream until `stop`, keeping up to `window` in flight.
-// Returns false if the stream broke.
+// Returns false if the stream broke; `final_status` (optional) gets the stream's status.
 bool StreamFills(v1::PersistenceService::Stub* stub, int stream, std::atomic<bool>* stop,
-                 AckLog* log, int window = 4, int records = 25, int max_batches = 100000) {
+                 AckLog* log, int window = 4, int records = 25, int max_batches = 100000,
+                 grpc::Status* final_status = nullptr) {
   grpc::ClientContext ctx;
+  // Bounds the test even if the server never ends the stream.
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(180));
   auto rw = stub->Append(&ctx);
   std::map<uint64_t, v1::AppendRequest> in_flight;
   int next = 0;
@@ -127,7 +131,16 @@ bool StreamFills(v1::PersistenceService::Stub* stub, int stream, std::atomic<boo
     in_flight.erase(it);
   }
   rw->WritesDone();
-  rw->Finish();
+  // Read to the end before Finish (gRPC requires it): late acks are recorded too.
+  v1::AppendAck ack;
+  while (rw->Read(&ack)) {
+    auto it = in_flight.find(ack.batch_id());
+    if (it == in_flight.end()) continue;
+    log->Record(ack, it->second);
+    in_flight.erase(it);
+  }
+  grpc::Status st = rw->Finish();
+  if (final_status != nullptr) *final_status = st;
   return ok;
 }
 
@@ -318,6 +331,23 @@ class ChildService {
         },
         std::chrono::seconds(30));
   }
+  // SIGTERM, then waits up to `timeout` for the exit; returns the exit code, or -1 if the child
+  // did not exit by itself in time (it is then SIGKILLed) or died of a signal.
+  int Terminate(std::chrono::seconds timeout) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + timeout;
+    int status = 0;
+    while (Clock::now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    Kill();
+    return -1;
+  }
   void Kill() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
@@ -384,6 +414,53 @@ TEST_F(PersistenceIntegration, SigkillMidWriteLosesNoAckedRecord) {
   EXPECT_EQ(PsqlInt(pg, "SELECT count(*) FROM fills"),
             PsqlInt(pg, "SELECT count(DISTINCT fill_id) FROM fills"));
   restarted.Kill();
+}
+
+// SIGTERM while streams are writing: each stream is ended by the drain (UNAVAILABLE "shutting
+// down", not cancelled at the drain deadline, which is set far away here), the process exits 0,
+// and every acked fill is in the database exactly once.
+TEST_F(PersistenceIntegration, SigtermDrainsAppendStreamsAndKeepsEveryAckedRecord) {
+  const std::string db = dir_ + "/tickmesh.db";
+  ChildService child({"--sqlite_path=" + db, "--spool_dir=" + dir_ + "/spool",
+                      "--drain_timeout_ms=60000", "--log_level=warn"});
+  child.Start();
+  ASSERT_TRUE(child.WaitReady());
+
+  AckLog log;
+  std::atomic<bool> stop{false};
+  std::vector<grpc::Status> finals(3);
+  std::vector<std::thread> streams;
+  for (int s = 0; s < 3; ++s) {
+    streams.emplace_back([&, s] {
+      StreamFills(child.stub(), 10 + s, &stop, &log, /*window=*/8, /*records=*/50,
+                  /*max_batches=*/100000, &finals[s]);
+    });
+  }
+  const bool writing =
+      WaitFor([&] { return log.Count(v1::DURABILITY_DATABASE) >= 30; }, std::chrono::seconds(60));
+  // The streams are still sending when the signal arrives; only the drain ends them.
+  const int exit_code = child.Terminate(std::chrono::seconds(30));
+  stop = true;
+  for (auto& t : streams) t.join();
+  ASSERT_TRUE(writing);
+  EXPECT_EQ(exit_code, 0);
+  for (const grpc::Status& st : finals) {
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+    EXPECT_NE(st.error_message().find("shutting down"), std::string::npos) << st.error_message();
+  }
+
+  auto store = SqliteStoreFactory(db)();
+  ASSERT_TRUE(store->Connect().ok());
+  auto rows = store->Query({"test", "SELECT fill_id FROM fills", {}});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  std::multiset<std::string> stored;
+  for (const SqlRow& row : *rows) stored.insert(std::get<std::string>(row[0]));
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_TRUE(log.errors.empty()) << log.errors.front();
+  for (const std::string& id : log.acked_ids) {
+    ASSERT_EQ(stored.count(id), 1u) << "acked fill " << id;
+  }
+  EXPECT_EQ(std::set<std::string>(stored.begin(), stored.end()).size(), stored.size());
 }
 #endif
 
