@@ -36,6 +36,41 @@ TEST(L1Cache, ReturnsWhatWasSet) {
   EXPECT_FALSE(c.Get("b", &v, &ttl));
 }
 
+// Keys of every length through the hash's and the key compare's size classes (0-3, 4-7, 8-16,
+// 17-32, > 32 bytes), including keys that differ only in their first, middle or last byte, stay
+// distinct.
+TEST(L1Cache, KeysOfEveryLengthThatDifferInOneByteStayDistinct) {
+  L1Cache l1(OneShard(10'000, size_t{64} << 20));
+  std::vector<std::string> keys;
+  for (size_t len = 0; len <= 70; ++len) {
+    const std::string base(len, 'k');
+    keys.push_back(base);
+    for (size_t pos : {size_t{0}, len / 2, len == 0 ? 0 : len - 1}) {
+      if (len == 0) break;
+      std::string k = base;
+      k[pos] = 'x';
+      keys.push_back(k);
+    }
+  }
+  for (size_t i = 0; i < keys.size(); ++i) ASSERT_TRUE(l1.Set(keys[i], std::to_string(i), 0));
+  std::string v;
+  int64_t ttl;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    // Duplicates (a middle or last byte that is also the first) map to the newest index.
+    size_t want = i;
+    for (size_t j = keys.size(); j-- > 0;) {
+      if (keys[j] == keys[i]) {
+        want = j;
+        break;
+      }
+    }
+    ASSERT_TRUE(l1.Get(keys[i], &v, &ttl)) << "len " << keys[i].size();
+    EXPECT_EQ(v, std::to_string(want)) << "key '" << keys[i] << "'";
+  }
+  EXPECT_FALSE(l1.Get(std::string(71, 'k'), &v, &ttl));
+  EXPECT_FALSE(l1.Get(std::string(33, 'x'), &v, &ttl));
+}
+
 TEST(L1Cache, OverwriteReplacesValueWithoutGrowing) {
   L1Cache c(OneShard(10, 1 << 20));
   c.Set("a", "1", 0);
