@@ -1,0 +1,172 @@
+// OrderApi: one venue's private REST order API as pure codecs — builds signed net::HttpRequests
+// (with the venue's documented authentication) and parses net::HttpResponses into tickmesh
+// values and absl errors. No I/O: execution's live adapters send the requests with
+// net::RestClient; the venue simulator verifies them with sign.h.
+//
+// Supported: Binance spot (/api/v3, HMAC-SHA256 query signature + X-MBX-APIKEY), Kraken spot
+// (/0/private, API-Key + API-Sign, strictly increasing nonce), Bybit v5 (/v5, X-BAPI-* headers,
+// HMAC-SHA256, recv window). Hyperliquid orders are not supported (market data only; see README).
+//
+// Error mapping for every Parse* (the message always starts with the venue name and carries the
+// venue's own code and text, e.g. "binance -2010: Account has insufficient balance for requested
+// action."):
+//   HTTP 429 / 418, Kraken "EAPI:Rate limit exceeded" / "EOrder:Rate limit exceeded",
+//   Bybit retCode 10006 / 10018              -> RESOURCE_EXHAUSTED
+//   HTTP 5xx, Kraken "EService:*", Binance -1001/-1007 (unknown execution status / timeout)
+//                                            -> UNAVAILABLE (the order's fate is unknown:
+//                                            reconcile)
+//   bad key / signature / permissions        -> PERMISSION_DENIED
+//   unknown order (cancel of a gone order)   -> NOT_FOUND
+//   insufficient funds, invalid order        -> FAILED_PRECONDITION / INVALID_ARGUMENT
+//   a body we cannot parse                   -> INTERNAL
+// Thread-safety: builders and parsers may be called from several threads at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tickmesh/net/http.h"
+#include "tickmesh/v1/common.pb.h"
+#include "tickmesh/v1/execution.pb.h"
+#include "tickmesh/venues/venue.h"
+
+namespace tickmesh::venues {
+
+// API credentials. Never log, print or export them; there is deliberately no operator<< or
+// DebugString. `secret` is as the venue issues it (Kraken: base64).
+struct Credentials {
+  std::string api_key;
+  std::string secret;
+};
+
+// Loads credentials for `venue`: from env TICKMESH_<VENUE>_API_KEY and TICKMESH_<VENUE>_API_SECRET
+// (VENUE upper case) when both are set; else from `secrets_file` when non-empty, which is either
+//   KEY=VALUE lines (same names as the env vars; '#' comments, blank lines, optional quotes), or
+//   YAML: `binance: {api_key: ..., api_secret: ...}` (or the flat env-var names as keys).
+// The file must be a regular file not readable/writable by group or others (mode 0600/0400):
+// PERMISSION_DENIED otherwise (the message names the file and mode, never its content).
+// NOT_FOUND when neither source has both values; INVALID_ARGUMENT for an unparsable file or an
+// empty value. Errors never contain a key or secret.
+absl::StatusOr<Credentials> LoadCredentials(Venue venue, const std::string& secrets_file);
+
+// Strictly increasing nonces in microseconds since the unix epoch: max(now_us, last + 1). Time
+// based, so it keeps increasing across restarts (as Kraken requires per API key). Thread-safe,
+// lock-free.
+class NonceSource {
+ public:
+  // `now_unix_us` defaults to the wall clock; tests inject a fixed clock.
+  explicit NonceSource(std::function<int64_t()> now_unix_us = nullptr);
+  int64_t Next();
+
+ private:
+  std::function<int64_t()> now_us_;
+  std::atomic<int64_t> last_{0};
+};
+
+// What to place. Symbol is a configured tickmesh symbol.
+struct OrderParams {
+  std::string symbol;
+  tickmesh::v1::Side side = tickmesh::v1::SIDE_UNSPECIFIED;
+  tickmesh::v1::OrderType type = tickmesh::v1::ORDER_TYPE_LIMIT;
+  // UNSPECIFIED = GTC for LIMIT, IOC for MARKET. Kraken has no FOK (INVALID_ARGUMENT).
+  tickmesh::v1::TimeInForce time_in_force = tickmesh::v1::TIME_IN_FORCE_UNSPECIFIED;
+  int64_t qty_e8 = 0;    // > 0
+  int64_t price_e8 = 0;  // > 0 for LIMIT, ignored for MARKET
+  // Caller-chosen id sent to the venue (Binance newClientOrderId, Kraken cl_ord_id, Bybit
+  // orderLinkId); 1..36 chars of [A-Za-z0-9_-]. Cancels refer to it.
+  std::string client_order_id;
+};
+
+struct VenueFill {
+  std::string trade_id;
+  int64_t price_e8 = 0;
+  int64_t qty_e8 = 0;
+  int64_t fee_e8 = 0;
+  std::string fee_asset;
+};
+
+// A venue's answer to a place or cancel.
+struct VenueAck {
+  std::string venue_order_id;
+  std::string client_order_id;  // when the venue echoes it
+  // ACKED (accepted by the venue, no fill yet) / PARTIALLY_FILLED / FILLED / CANCELLED / EXPIRED
+  // (venue rejections are errors, not acks). Venues whose place answer carries no fill state
+  // (Kraken, Bybit) report ACKED; a successful cancel reports CANCELLED (Bybit cancels are
+  // asynchronous: the venue accepted the cancel request).
+  tickmesh::v1::OrderStatus status = tickmesh::v1::ORDER_STATUS_ACKED;
+  int64_t filled_qty_e8 = 0;
+  int64_t avg_price_e8 = 0;      // 0 until filled
+  std::vector<VenueFill> fills;  // Binance FULL responses only
+};
+
+// One open order as the venue reports it.
+struct VenueOrder {
+  std::string venue_order_id;
+  std::string client_order_id;
+  std::string symbol;  // tickmesh symbol; orders on unconfigured symbols are skipped
+  tickmesh::v1::Side side = tickmesh::v1::SIDE_UNSPECIFIED;
+  tickmesh::v1::OrderType type = tickmesh::v1::ORDER_TYPE_UNSPECIFIED;
+  tickmesh::v1::OrderStatus status = tickmesh::v1::ORDER_STATUS_ACKED;  // or PARTIALLY_FILLED
+  int64_t price_e8 = 0;
+  int64_t qty_e8 = 0;
+  int64_t filled_qty_e8 = 0;
+  int64_t created_unix_ns = 0;
+};
+
+struct VenueBalance {
+  std::string asset;  // common ticker ("BTC", "USD", "USDT"); Kraken's legacy codes normalised
+  int64_t total_e8 = 0;
+  int64_t available_e8 = 0;  // total minus what open orders hold (== total when unknown)
+};
+
+struct OrderApiOptions {
+  // Binance recvWindow / Bybit X-BAPI-RECV-WINDOW, ms.
+  int64_t recv_window_ms = 5000;
+  // Bybit category for orders and open orders: spot | linear.
+  std::string bybit_category = "spot";
+  // Bybit wallet-balance accountType.
+  std::string bybit_account_type = "UNIFIED";
+  // Clock for timestamps (Binance/Bybit), unix ms; nullptr = wall clock. Tests inject one.
+  std::function<int64_t()> now_unix_ms;
+  // Kraken nonces; nullptr = a private time-based NonceSource. Share one per API key when several
+  // OrderApi instances use the same key.
+  std::shared_ptr<NonceSource> nonce;
+};
+
+class OrderApi {
+ public:
+  virtual ~OrderApi() = default;
+  virtual Venue venue() const = 0;
+
+  // Signed request builders (endpoint names: "place_order", "cancel_order", "open_orders",
+  // "balances"). INVALID_ARGUMENT for invalid params (unknown symbol, qty <= 0, limit without
+  // price, bad client_order_id, unsupported time in force). Allocate only the request.
+  virtual absl::StatusOr<net::HttpRequest> PlaceOrder(const OrderParams& params) const = 0;
+  virtual absl::StatusOr<net::HttpRequest> CancelOrder(std::string_view symbol,
+                                                       std::string_view client_order_id) const = 0;
+  virtual absl::StatusOr<net::HttpRequest> OpenOrders() const = 0;
+  virtual absl::StatusOr<net::HttpRequest> Balances() const = 0;
+
+  // Response parsers; see the error mapping above.
+  virtual absl::StatusOr<VenueAck> ParsePlace(const net::HttpResponse& response) const = 0;
+  virtual absl::StatusOr<VenueAck> ParseCancel(const net::HttpResponse& response) const = 0;
+  virtual absl::StatusOr<std::vector<VenueOrder>> ParseOpenOrders(
+      const net::HttpResponse& response) const = 0;
+  virtual absl::StatusOr<std::vector<VenueBalance>> ParseBalances(
+      const net::HttpResponse& response) const = 0;
+};
+
+// The order API for `venue`. UNIMPLEMENTED for Hyperliquid; INVALID_ARGUMENT for empty
+// credentials (Kraken: a secret that is not base64) or unsupported options.
+absl::StatusOr<std::unique_ptr<OrderApi>> MakeOrderApi(Venue venue, const SymbolMap& symbols,
+                                                       Credentials credentials,
+                                                       OrderApiOptions options = {});
+
+}  // namespace tickmesh::venues
