@@ -2,12 +2,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "report.h"
+#include "scenario.h"
 #include "tickmesh/runtime/log.h"
 
 namespace tickmesh::loadtest {
 
-LoadTestServiceImpl::LoadTestServiceImpl(TickLoadConfig defaults)
-    : defaults_(std::move(defaults)) {}
+LoadTestServiceImpl::LoadTestServiceImpl(Targets targets, RunOptions options)
+    : targets_(std::move(targets)), options_(std::move(options)) {}
 
 LoadTestServiceImpl::~LoadTestServiceImpl() { Stop(); }
 
@@ -29,24 +30,38 @@ grpc::ServerWriteReactor<tickmesh::v1::RunProgress>* LoadTestServiceImpl::Run(
     w->Close(grpc::Status(code, msg));
     return w;
   };
-  RunInfo info;
-  info.scenario = req->scenario().empty() ? "ticks" : req->scenario();
-  info.mode = req->mode().empty() ? "custom" : req->mode();
-  if (info.scenario != "ticks") {
+  const std::string mode = req->mode().empty() ? "quick" : req->mode();
+  absl::StatusOr<ScenarioSpec> spec;
+  if (mode == "custom" || !req->config_yaml().empty()) {
+    if (req->config_yaml().empty()) {
+      return fail(grpc::StatusCode::INVALID_ARGUMENT, "config_yaml: required with mode custom");
+    }
+    spec = ParseScenarioYaml(req->config_yaml());
+    if (spec.ok() && !req->scenario().empty() && req->scenario() != "custom") {
+      spec->name = req->scenario();
+    }
+  } else {
+    spec = BuiltinScenario(req->scenario().empty() ? "sustained" : req->scenario(), mode);
+  }
+  if (!spec.ok()) {
     return fail(grpc::StatusCode::INVALID_ARGUMENT,
-                absl::StrCat("scenario: unknown scenario '", info.scenario,
-                             "' (available: ticks)"));
+                absl::StrCat(mode == "custom" ? "config_yaml: " : "", spec.status().message()));
   }
-  if (req->rate_per_s() < 0 || req->rate_per_s() > 1e6) {
-    return fail(grpc::StatusCode::INVALID_ARGUMENT, "rate_per_s: must be in 0..1000000");
+  spec = ApplyOverrides(*std::move(spec), req->rate_per_s(), req->duration_s(),
+                        {req->symbols().begin(), req->symbols().end()});
+  if (!spec.ok()) {
+    return fail(grpc::StatusCode::INVALID_ARGUMENT, std::string(spec.status().message()));
   }
-  if (req->duration_s() > 3600) {
-    return fail(grpc::StatusCode::INVALID_ARGUMENT, "duration_s: must be at most 3600");
+  RunInfo info;
+  info.scenario = spec->name;
+  info.mode = spec->mode;
+  info.config = ScenarioToJson(*spec);
+  for (const std::string& text : spec->slos) {
+    Slo slo;
+    std::string error;
+    ParseSlo(text, &slo, &error);  // validated with the scenario
+    info.slos.push_back(slo);
   }
-  info.config = defaults_;
-  if (req->rate_per_s() > 0) info.config.rate_per_s = req->rate_per_s();
-  if (req->duration_s() > 0) info.config.duration_s = req->duration_s();
-  if (req->symbols_size() > 0) info.config.symbols.assign(req->symbols().begin(), req->symbols().end());
 
   std::lock_guard<std::mutex> lock(mu_);
   if (running_) return fail(grpc::StatusCode::FAILED_PRECONDITION, "a run is already in progress");
@@ -54,38 +69,42 @@ grpc::ServerWriteReactor<tickmesh::v1::RunProgress>* LoadTestServiceImpl::Run(
   running_ = true;
   info.run_id = absl::StrCat("run-", next_run_++);
   auto* writer = progress_.Add(info.run_id, 64);
-  runner_ = std::thread([this, info] {
-    TickLoadResult result = RunTickLoad(
-        info.config,
-        [&](const TickLoadProgress& p) {
-          progress_.Publish([&](const std::string& run, tickmesh::v1::RunProgress* out) {
-            if (run != info.run_id) return false;
-            out->set_run_id(info.run_id);
-            out->set_phase("running");
-            out->set_elapsed_s(p.elapsed_s);
-            out->set_total_s(p.total_s);
-            out->set_sent(p.sent);
-            out->set_errors(p.errors);
-            out->set_current_rate_per_s(p.current_rate_per_s);
-            return true;
-          });
-        },
-        &stop_);
+  runner_ = std::thread([this, info, spec = *std::move(spec)] {
+    RunOptions options = options_;
+    options.stop = &stop_;
+    RunResult result = RunScenario(spec, targets_, options, [&](const RunProgressInfo& p) {
+      progress_.Publish([&](const std::string& run, tickmesh::v1::RunProgress* out) {
+        if (run != info.run_id) return false;
+        out->set_run_id(info.run_id);
+        out->set_phase(p.phase);
+        out->set_elapsed_s(p.elapsed_s);
+        out->set_total_s(p.total_s);
+        out->set_sent(p.sent);
+        out->set_errors(p.errors);
+        out->set_current_rate_per_s(p.actual_per_s);
+        return true;
+      });
+    });
     tickmesh::v1::Report report = ToReportProto(BuildReportJson(info, result));
+    const uint64_t sent = result.counters.count("sent") ? result.counters.at("sent") : 0;
     progress_.Publish([&](const std::string& run, tickmesh::v1::RunProgress* out) {
       if (run != info.run_id) return false;
       out->set_run_id(info.run_id);
       out->set_phase("done");
-      out->set_sent(result.ticks_sent);
+      out->set_sent(sent);
       *out->mutable_report() = report;
       return true;
     });
-    progress_.CloseIf([&](const std::string& run) { return run == info.run_id; },
-                      grpc::Status::OK);
+    progress_.CloseIf([&](const std::string& run) { return run == info.run_id; }, grpc::Status::OK);
     std::lock_guard<std::mutex> lock(mu_);
     reports_[info.run_id] = std::move(report);
+    report_order_.push_back(info.run_id);
+    while (report_order_.size() > 100) {
+      reports_.erase(report_order_.front());
+      report_order_.pop_front();
+    }
     running_ = false;
-    runtime::LogInfo("run finished", {{"run_id", info.run_id}});
+    runtime::LogInfo("run finished", {{"run_id", info.run_id}, {"scenario", info.scenario}});
   });
   return writer;
 }

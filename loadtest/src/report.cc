@@ -1,27 +1,182 @@
 #include "report.h"
 
+#include <algorithm>
+#include <cmath>
 #include <regex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "baseline.h"
+#include "grade.h"
+#include "report_util.h"
+#include "resources.h"
 
 namespace tickmesh::loadtest {
 namespace {
 
+// Percentiles sampled for the percentile-curve chart (denser towards the tail).
+constexpr double kCurvePercentiles[] = {0,  10,   25,   50,    75,    90, 95,
+                                        99, 99.5, 99.9, 99.95, 99.99, 100};
+
+double Us(int64_t ns) { return double(ns) / 1000.0; }
+
+double Round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
 nlohmann::json LatencyJson(const LatencyHistogram& h) {
-  auto us = [](int64_t ns) { return double(ns) / 1000.0; };
-  return {{"p50", us(h.Percentile(50))},   {"p90", us(h.Percentile(90))},
-          {"p99", us(h.Percentile(99))},   {"p999", us(h.Percentile(99.9))},
-          {"max", us(h.max())},            {"mean", h.mean() / 1000.0}};
+  return {{"p50", Us(h.Percentile(50))},
+          {"p90", Us(h.Percentile(90))},
+          {"p99", Us(h.Percentile(99))},
+          {"p999", Us(h.Percentile(99.9))},
+          {"max", Us(h.max())},
+          {"min", Us(h.min())},
+          {"mean", Round3(h.mean() / 1000.0)}};
 }
 
-void FillLatency(const nlohmann::json& j, tickmesh::v1::LatencySummary* out) {
-  out->set_p50(j.value("p50", 0.0));
-  out->set_p90(j.value("p90", 0.0));
-  out->set_p99(j.value("p99", 0.0));
-  out->set_p999(j.value("p999", 0.0));
-  out->set_max(j.value("max", 0.0));
-  out->set_mean(j.value("mean", 0.0));
+nlohmann::json CurveJson(const LatencyHistogram& h) {
+  nlohmann::json curve = nlohmann::json::array();
+  if (h.count() == 0) return curve;
+  for (double p : kCurvePercentiles) curve.push_back({{"p", p}, {"us", Us(h.Percentile(p))}});
+  return curve;
+}
+
+nlohmann::json OperationsJson(const RunResult& r) {
+  nlohmann::json ops = nlohmann::json::object();
+  for (const auto& [name, op] : r.operations) {
+    const uint64_t count = op.latency_ns.count();
+    const double attempts = double(count) + double(op.errors);
+    ops[name] = {{"count", count},
+                 {"errors", op.errors},
+                 {"error_rate", attempts > 0 ? double(op.errors) / attempts : 0.0},
+                 {"duration_s", op.duration_s},
+                 {"rate_per_s", op.duration_s > 0 ? double(count) / op.duration_s : 0.0},
+                 {"latency_us", LatencyJson(op.latency_ns)},
+                 {"percentile_curve", CurveJson(op.latency_ns)}};
+  }
+  return ops;
+}
+
+// Hops in path order (hop_order first, then any hop it does not name, alphabetically), and the
+// critical path: the hops of that path with their summed latencies and the slowest one by p99.
+void HopsJson(const RunResult& r, nlohmann::json* out) {
+  std::vector<std::string> order;
+  for (const auto& name : r.hop_order) {
+    if (r.hops.count(name) && std::find(order.begin(), order.end(), name) == order.end()) {
+      order.push_back(name);
+    }
+  }
+  for (const auto& [name, h] : r.hops) {
+    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+  }
+  nlohmann::json hops = nlohmann::json::array();
+  std::string slowest;
+  double slowest_p99 = -1, slowest_p50 = 0, sum_p50 = 0, sum_p99 = 0;
+  nlohmann::json path = nlohmann::json::array();
+  for (const auto& name : order) {
+    const LatencyHistogram& h = r.hops.at(name);
+    nlohmann::json lat = LatencyJson(h);
+    hops.push_back({{"hop", name}, {"count", h.count()}, {"latency_us", lat}});
+    if (h.count() == 0) continue;
+    path.push_back(name);
+    const double p99 = lat["p99"].get<double>();
+    sum_p50 += lat["p50"].get<double>();
+    sum_p99 += p99;
+    if (p99 > slowest_p99) {
+      slowest_p99 = p99;
+      slowest_p50 = lat["p50"].get<double>();
+      slowest = name;
+    }
+  }
+  (*out)["hops"] = hops;
+  (*out)["critical_path"] = {{"hops", path},
+                             {"sum_p50_us", sum_p50},
+                             {"sum_p99_us", sum_p99},
+                             {"slowest_hop", slowest},
+                             {"p50_us", slowest_p50},
+                             {"p99_us", std::max(0.0, slowest_p99)},
+                             {"share_of_p99", sum_p99 > 0 ? slowest_p99 / sum_p99 : 0.0}};
+}
+
+nlohmann::json TimelineJson(const RunResult& r) {
+  nlohmann::json t = nlohmann::json::array();
+  for (const TimelinePoint& p : r.timeline) {
+    t.push_back({{"t_s", p.t_s},
+                 {"target_per_s", p.target_per_s},
+                 {"sent_per_s", p.sent_per_s},
+                 {"completed_per_s", p.completed_per_s},
+                 {"errors", p.errors},
+                 {"p50_us", Us(p.p50_ns)},
+                 {"p99_us", Us(p.p99_ns)}});
+  }
+  return t;
+}
+
+nlohmann::json ServiceResourcesJson(const ServiceResources& res) {
+  const auto& s = res.samples;
+  const double span = s.size() >= 2 ? s.back().t_s - s.front().t_s : 0.0;
+  const double warmup = WarmupSeconds(span);
+  nlohmann::json series = nlohmann::json::array();
+  double cpu_max = 0;
+  std::map<std::string, std::vector<double>> qx, qy;
+  std::map<std::string, double> qmax, qlast;
+  for (size_t i = 0; i < s.size(); ++i) {
+    double cores = 0;
+    if (i > 0 && s[i].t_s > s[i - 1].t_s) {
+      double used = s[i].cpu_seconds >= s[i - 1].cpu_seconds
+                        ? s[i].cpu_seconds - s[i - 1].cpu_seconds
+                        : s[i].cpu_seconds;  // counter reset: the process restarted
+      cores = used / (s[i].t_s - s[i - 1].t_s);
+      cpu_max = std::max(cpu_max, cores);
+    }
+    double queued = 0;
+    for (const auto& [g, v] : s[i].gauges) {
+      if (!std::isfinite(v)) continue;
+      queued += v;
+      qmax[g] = std::max(qmax.count(g) ? qmax[g] : v, v);
+      qlast[g] = v;
+      if (s[i].t_s - s.front().t_s >= warmup) {
+        qx[g].push_back(s[i].t_s);
+        qy[g].push_back(v);
+      }
+    }
+    series.push_back({{"t_s", s[i].t_s},
+                      {"rss_mb", Round3(s[i].rss_bytes / 1e6)},
+                      {"cpu_cores", Round3(cores)},
+                      {"queue_depth", queued}});
+  }
+  nlohmann::json queues = nlohmann::json::object();
+  for (const auto& [g, v] : qmax) {
+    queues[g] = {{"max", v},
+                 {"last", qlast[g]},
+                 {"growth_per_s", qx.count(g) ? LeastSquaresSlope(qx[g], qy[g]) : 0.0}};
+  }
+  return {{"admin_url", res.admin_url},
+          {"sample_count", s.size()},
+          {"span_s", span},
+          {"warmup_s", warmup},
+          {"rss_max_mb", Round3(res.rss_max_bytes / 1e6)},
+          {"cpu_avg_cores", Round3(res.cpu_avg_cores)},
+          {"cpu_max_cores", Round3(cpu_max)},
+          {"mem_growth_mb_per_min", Round3(res.mem_growth_mb_per_min)},
+          {"queues", queues},
+          {"error", res.error},
+          {"series", series}};
+}
+
+nlohmann::json ResourcesJson(const RunResult& r) {
+  nlohmann::json services = nlohmann::json::object();
+  for (const auto& [name, res] : r.resources) {
+    // The samples are authoritative: summaries are recomputed from them when there are any.
+    ServiceResources summarized = res;
+    if (!summarized.samples.empty()) SummarizeResources(&summarized);
+    services[name] = ServiceResourcesJson(summarized);
+  }
+  return {{"host_cores", std::max(1u, std::thread::hardware_concurrency())},
+          {"services", services}};
+}
+
+bool IsKnownPercentile(const std::string& p) {
+  return p == "p50" || p == "p90" || p == "p99" || p == "p999" || p == "max";
 }
 
 }  // namespace
@@ -41,127 +196,253 @@ bool ParseSlo(const std::string& text, Slo* slo, std::string* error) {
   return true;
 }
 
-nlohmann::json BuildReportJson(const RunInfo& info, const TickLoadResult& result) {
+nlohmann::json BuildReportJson(const RunInfo& info, const RunResult& result) {
   nlohmann::json j;
-  j["schema_version"] = 1;
+  j["schema_version"] = kReportSchemaVersion;
   j["run_id"] = info.run_id;
   j["scenario"] = info.scenario;
   j["mode"] = info.mode;
   j["started_unix_ns"] = result.started_unix_ns;
   j["finished_unix_ns"] = result.finished_unix_ns;
-  j["config"] = {{"rate_per_s", info.config.rate_per_s},
-                 {"duration_s", info.config.duration_s},
-                 {"symbols", info.config.symbols}};
-  j["totals"] = {{"ticks_sent", result.ticks_sent},
-                 {"order_events", result.order_events},
-                 {"fills", result.fills},
-                 {"rejects", result.rejects}};
-  nlohmann::json ops = nlohmann::json::object();
-  for (const auto& [name, op] : result.operations) {
-    ops[name] = {{"count", op.latency_ns.count()},
-                 {"errors", op.errors},
-                 {"rate_per_s", op.duration_s > 0 ? double(op.latency_ns.count()) / op.duration_s
-                                                  : 0.0},
-                 {"latency_us", LatencyJson(op.latency_ns)}};
+  j["duration_s"] = result.finished_unix_ns > result.started_unix_ns
+                        ? double(result.finished_unix_ns - result.started_unix_ns) / 1e9
+                        : 0.0;
+  j["config"] = info.config.is_object() ? info.config : nlohmann::json::object();
+  j["counters"] = result.counters;
+  j["primary_operation"] = result.primary_operation;
+  j["operations"] = OperationsJson(result);
+  HopsJson(result, &j);
+  j["timeline"] = TimelineJson(result);
+  j["resources"] = ResourcesJson(result);
+
+  nlohmann::json faults = nlohmann::json::array();
+  bool faults_ok = true;
+  for (const FaultStep& f : result.faults) {
+    faults.push_back({{"action", f.action}, {"at_s", f.at_s}, {"ok", f.ok}, {"detail", f.detail}});
+    faults_ok = faults_ok && f.ok;
   }
-  j["operations"] = ops;
-  nlohmann::json hops = nlohmann::json::array();
-  std::string slowest;
-  double slowest_p99 = -1;
-  for (const auto& name : result.hop_order) {
-    const auto& h = result.hops.at(name);
-    nlohmann::json lat = LatencyJson(h);
-    hops.push_back({{"hop", name}, {"latency_us", lat}});
-    if (lat["p99"].get<double>() > slowest_p99) {
-      slowest_p99 = lat["p99"].get<double>();
-      slowest = name;
-    }
+  j["faults"] = faults;
+  nlohmann::json integrity = nlohmann::json::array();
+  bool integrity_ok = true;
+  for (const IntegrityCheck& c : result.integrity) {
+    integrity.push_back({{"name", c.name},
+                         {"expected", c.expected},
+                         {"found", c.found},
+                         {"missing", c.missing},
+                         {"duplicated", c.duplicated},
+                         {"passed", c.passed},
+                         {"detail", c.detail}});
+    integrity_ok = integrity_ok && c.passed;
   }
-  j["hops"] = hops;
-  j["critical_path"] = {{"slowest_hop", slowest}, {"p99_us", std::max(0.0, slowest_p99)}};
+  j["integrity"] = integrity;
+  j["breaking_point"] = {{"searched", result.breaking_point_per_s > 0},
+                         {"rate_per_s", result.breaking_point_per_s},
+                         {"reason", result.breaking_reason}};
+
+  const nlohmann::json& ops = j["operations"];
+  bool measured = false;
+  for (const auto& [name, op] : ops.items()) measured = measured || op["count"].get<uint64_t>() > 0;
+  bool slos_ok = true;
   nlohmann::json slos = nlohmann::json::array();
-  bool passed = result.error.empty() && result.ticks_sent > 0;
   for (const Slo& slo : info.slos) {
-    double observed = -1;
-    if (ops.contains(slo.operation)) observed = ops[slo.operation]["latency_us"][slo.percentile];
+    const bool has_op = ops.contains(slo.operation) && IsKnownPercentile(slo.percentile);
+    const uint64_t samples = has_op ? ops[slo.operation]["count"].get<uint64_t>() : 0;
+    const double observed =
+        samples > 0 ? ops[slo.operation]["latency_us"][slo.percentile].get<double>() : -1.0;
     // An operation with no samples fails its SLO: no evidence is not a pass.
-    bool ok = observed >= 0 && ops[slo.operation]["count"].get<uint64_t>() > 0 &&
-              observed <= slo.max_us;
-    passed = passed && ok;
-    slos.push_back({{"name", absl::StrCat(slo.operation, ".", slo.percentile)},
-                    {"objective", absl::StrFormat("%s.%s <= %gus", slo.operation, slo.percentile,
-                                                  slo.max_us)},
-                    {"observed", observed},
-                    {"passed", ok}});
+    const bool ok = samples > 0 && observed <= slo.max_us;
+    std::string reason;
+    if (samples == 0) {
+      reason = absl::StrCat("no samples of ", slo.operation);
+    } else if (!ok) {
+      reason = absl::StrFormat("observed %.1f us > %g us", observed, slo.max_us);
+    }
+    slos_ok = slos_ok && ok;
+    slos.push_back(
+        {{"name", absl::StrCat(slo.operation, ".", slo.percentile)},
+         {"operation", slo.operation},
+         {"percentile", slo.percentile},
+         {"threshold_us", slo.max_us},
+         {"objective", absl::StrFormat("%s.%s <= %gus", slo.operation, slo.percentile, slo.max_us)},
+         {"observed", observed},
+         {"samples", samples},
+         {"margin", samples > 0 && slo.max_us > 0 ? nlohmann::json(observed / slo.max_us)
+                                                  : nlohmann::json(nullptr)},
+         {"passed", ok},
+         {"reason", reason}});
   }
   j["slos"] = slos;
-  j["passed"] = passed;
+  j["passed"] = result.error.empty() && measured && slos_ok && integrity_ok && faults_ok;
   j["error"] = result.error;
+
+  if (info.baseline.is_object()) {
+    j["baseline"] = ToJson(CompareWithBaseline(j, info.baseline, info.regression_threshold));
+  } else {
+    j["baseline"] = nullptr;
+  }
+  // Grading reads the sections above (including the baseline for recommendations).
+  const Grade grade = ComputeGrade(j);
+  const std::vector<Bottleneck> bottlenecks = FindBottlenecks(j);
+  j["grade"] = ToJson(grade);
+  j["bottlenecks"] = ToJson(bottlenecks);
+  j["recommendations"] = ToJson(Recommend(j, bottlenecks));
   return j;
 }
 
+bool HasRegressions(const nlohmann::json& report) {
+  return report_util::Bool(report_util::Get(report, "baseline"), "regressed");
+}
+
+namespace {
+
+using report_util::Bool;
+using report_util::Get;
+using report_util::Num;
+using report_util::Str;
+using report_util::U64;
+
+void FillLatency(const nlohmann::json& j, tickmesh::v1::LatencySummary* out) {
+  out->set_p50(Num(j, "p50"));
+  out->set_p90(Num(j, "p90"));
+  out->set_p99(Num(j, "p99"));
+  out->set_p999(Num(j, "p999"));
+  out->set_max(Num(j, "max"));
+  out->set_mean(Num(j, "mean"));
+}
+
+}  // namespace
+
 tickmesh::v1::Report ToReportProto(const nlohmann::json& report) {
   tickmesh::v1::Report r;
-  r.set_run_id(report.value("run_id", ""));
-  r.set_scenario(report.value("scenario", ""));
-  r.set_mode(report.value("mode", ""));
-  r.set_started_unix_ns(report.value("started_unix_ns", int64_t{0}));
-  r.set_finished_unix_ns(report.value("finished_unix_ns", int64_t{0}));
-  for (const auto& [name, op] : report["operations"].items()) {
-    auto* o = r.add_operations();
-    o->set_name(name);
-    o->set_count(op.value("count", uint64_t{0}));
-    o->set_errors(op.value("errors", uint64_t{0}));
-    o->set_rate_per_s(op.value("rate_per_s", 0.0));
-    FillLatency(op["latency_us"], o->mutable_latency_us());
+  if (!report.is_object()) return r;
+  r.set_run_id(Str(report, "run_id"));
+  r.set_scenario(Str(report, "scenario"));
+  r.set_mode(Str(report, "mode"));
+  r.set_started_unix_ns(int64_t(Num(report, "started_unix_ns")));
+  r.set_finished_unix_ns(int64_t(Num(report, "finished_unix_ns")));
+  if (const auto& ops = Get(report, "operations"); ops.is_object()) {
+    for (const auto& [name, op] : ops.items()) {
+      auto* o = r.add_operations();
+      o->set_name(name);
+      o->set_count(U64(op, "count"));
+      o->set_errors(U64(op, "errors"));
+      o->set_rate_per_s(Num(op, "rate_per_s"));
+      FillLatency(Get(op, "latency_us"), o->mutable_latency_us());
+    }
   }
-  for (const auto& hop : report["hops"]) {
-    auto* h = r.add_hops();
-    h->set_hop(hop.value("hop", ""));
-    FillLatency(hop["latency_us"], h->mutable_latency_us());
+  if (const auto& hops = Get(report, "hops"); hops.is_array()) {
+    for (const auto& hop : hops) {
+      auto* h = r.add_hops();
+      h->set_hop(Str(hop, "hop"));
+      FillLatency(Get(hop, "latency_us"), h->mutable_latency_us());
+    }
   }
-  for (const auto& slo : report["slos"]) {
-    auto* s = r.add_slos();
-    s->set_name(slo.value("name", ""));
-    s->set_objective(slo.value("objective", ""));
-    s->set_observed(slo.value("observed", 0.0));
-    s->set_passed(slo.value("passed", false));
+  if (const auto& slos = Get(report, "slos"); slos.is_array()) {
+    for (const auto& slo : slos) {
+      auto* s = r.add_slos();
+      s->set_name(Str(slo, "name"));
+      s->set_objective(Str(slo, "objective"));
+      s->set_observed(Num(slo, "observed"));
+      s->set_passed(Bool(slo, "passed"));
+    }
   }
-  r.set_passed(report.value("passed", false));
-  r.set_report_json(report.dump(2));
+  const auto& grade = Get(report, "grade");
+  r.set_score(Num(grade, "score"));
+  r.set_grade(Str(grade, "letter"));
+  r.set_passed(Bool(report, "passed"));
+  r.set_report_json(report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   return r;
 }
 
 std::string SummaryText(const nlohmann::json& report) {
-  std::string out = absl::StrFormat("run %s: %s, %.0f ticks/s for %.0f s\n",
-                                    report.value("run_id", ""), report.value("scenario", ""),
-                                    report["config"].value("rate_per_s", 0.0),
-                                    report["config"].value("duration_s", 0.0));
-  const auto& t = report["totals"];
-  absl::StrAppendFormat(&out, "  ticks sent %llu, order events %llu, fills %llu, rejects %llu\n",
-                        t.value("ticks_sent", 0ULL), t.value("order_events", 0ULL),
-                        t.value("fills", 0ULL), t.value("rejects", 0ULL));
-  absl::StrAppendFormat(&out, "  %-14s %9s %9s %9s %9s %9s %9s\n", "operation", "count", "p50_us",
-                        "p90_us", "p99_us", "p999_us", "max_us");
-  for (const auto& [name, op] : report["operations"].items()) {
-    const auto& l = op["latency_us"];
-    absl::StrAppendFormat(&out, "  %-14s %9llu %9.1f %9.1f %9.1f %9.1f %9.1f\n", name,
-                          op.value("count", 0ULL), l.value("p50", 0.0), l.value("p90", 0.0),
-                          l.value("p99", 0.0), l.value("p999", 0.0), l.value("max", 0.0));
+  if (!report.is_object()) return "no report\n";
+  std::string out =
+      absl::StrFormat("run %s: scenario %s, mode %s, %.1f s\n", Str(report, "run_id"),
+                      Str(report, "scenario"), Str(report, "mode"), Num(report, "duration_s"));
+  if (const auto& counters = Get(report, "counters"); counters.is_object() && !counters.empty()) {
+    out += " ";
+    for (const auto& [name, v] : counters.items()) {
+      absl::StrAppend(&out, " ", name, " ", v.is_number() ? v.dump() : "?");
+    }
+    out += "\n";
   }
-  for (const auto& hop : report["hops"]) {
-    absl::StrAppendFormat(&out, "  hop %-44s p50 %8.1f us  p99 %8.1f us\n",
-                          hop.value("hop", ""), hop["latency_us"].value("p50", 0.0),
-                          hop["latency_us"].value("p99", 0.0));
+  absl::StrAppendFormat(&out, "  %-16s %9s %7s %9s %9s %9s %9s %9s %9s\n", "operation", "count",
+                        "errors", "rate/s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us");
+  if (const auto& ops = Get(report, "operations"); ops.is_object()) {
+    for (const auto& [name, op] : ops.items()) {
+      const auto& l = Get(op, "latency_us");
+      absl::StrAppendFormat(&out, "  %-16s %9d %7d %9.0f %9.1f %9.1f %9.1f %9.1f %9.1f\n", name,
+                            U64(op, "count"), U64(op, "errors"), Num(op, "rate_per_s"),
+                            Num(l, "p50"), Num(l, "p90"), Num(l, "p99"), Num(l, "p999"),
+                            Num(l, "max"));
+    }
   }
-  for (const auto& slo : report["slos"]) {
-    absl::StrAppendFormat(&out, "  SLO %-36s observed %9.1f  %s\n", slo.value("objective", ""),
-                          slo.value("observed", 0.0), slo.value("passed", false) ? "PASS" : "FAIL");
+  if (const auto& hops = Get(report, "hops"); hops.is_array()) {
+    for (const auto& hop : hops) {
+      const auto& l = Get(hop, "latency_us");
+      absl::StrAppendFormat(&out, "  hop %-44s p50 %8.1f us  p99 %8.1f us\n", Str(hop, "hop"),
+                            Num(l, "p50"), Num(l, "p99"));
+    }
   }
-  if (!report.value("error", "").empty()) {
-    absl::StrAppendFormat(&out, "  error: %s\n", report.value("error", ""));
+  const auto& cp = Get(report, "critical_path");
+  if (!Str(cp, "slowest_hop").empty()) {
+    absl::StrAppendFormat(&out, "  slowest hop: %s (p99 %.1f us, %.0f%% of the path's p99)\n",
+                          Str(cp, "slowest_hop"), Num(cp, "p99_us"),
+                          100.0 * Num(cp, "share_of_p99"));
   }
-  absl::StrAppendFormat(&out, "  verdict: %s\n", report.value("passed", false) ? "PASS" : "FAIL");
+  if (const auto& slos = Get(report, "slos"); slos.is_array()) {
+    for (const auto& slo : slos) {
+      absl::StrAppendFormat(&out, "  SLO %-36s observed %9.1f  %s\n", Str(slo, "objective"),
+                            Num(slo, "observed"), Bool(slo, "passed") ? "PASS" : "FAIL");
+    }
+  }
+  if (const auto& integrity = Get(report, "integrity"); integrity.is_array()) {
+    for (const auto& c : integrity) {
+      absl::StrAppendFormat(&out,
+                            "  integrity %-28s expected %d found %d missing %d duplicated %d  %s\n",
+                            Str(c, "name"), U64(c, "expected"), U64(c, "found"), U64(c, "missing"),
+                            U64(c, "duplicated"), Bool(c, "passed") ? "PASS" : "FAIL");
+    }
+  }
+  if (const auto& faults = Get(report, "faults"); faults.is_array()) {
+    for (const auto& f : faults) {
+      absl::StrAppendFormat(&out, "  fault at %6.1fs %-28s %s %s\n", Num(f, "at_s"),
+                            Str(f, "action"), Bool(f, "ok") ? "ok" : "FAILED", Str(f, "detail"));
+    }
+  }
+  const auto& bp = Get(report, "breaking_point");
+  if (Bool(bp, "searched")) {
+    absl::StrAppendFormat(&out, "  breaking point: %.0f /s (%s)\n", Num(bp, "rate_per_s"),
+                          Str(bp, "reason"));
+  }
+  const auto& grade = Get(report, "grade");
+  if (grade.is_object()) {
+    absl::StrAppendFormat(&out, "  score %.1f  grade %s\n", Num(grade, "score"),
+                          Str(grade, "letter"));
+  }
+  if (const auto& bottlenecks = Get(report, "bottlenecks"); bottlenecks.is_array()) {
+    for (const auto& b : bottlenecks) {
+      absl::StrAppendFormat(&out, "  bottleneck [%s] %s\n", Str(b, "kind"), Str(b, "detail"));
+    }
+  }
+  if (const auto& recs = Get(report, "recommendations"); recs.is_array()) {
+    for (const auto& rec : recs) absl::StrAppendFormat(&out, "  -> %s\n", Str(rec, "text"));
+  }
+  const auto& base = Get(report, "baseline");
+  if (base.is_object()) {
+    absl::StrAppendFormat(&out, "  baseline %s: %s\n", Str(base, "run_id"),
+                          Bool(base, "regressed") ? "REGRESSED" : "no regression");
+    if (const auto& regs = Get(base, "regressions"); regs.is_array()) {
+      for (const auto& r : regs) {
+        if (r.is_string())
+          absl::StrAppendFormat(&out, "    regression: %s\n", r.get<std::string>());
+      }
+    }
+  }
+  if (!Str(report, "error").empty()) {
+    absl::StrAppendFormat(&out, "  error: %s\n", Str(report, "error"));
+  }
+  absl::StrAppendFormat(&out, "  verdict: %s\n", Bool(report, "passed") ? "PASS" : "FAIL");
   return out;
 }
 

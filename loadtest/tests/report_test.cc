@@ -1,20 +1,60 @@
 #include "report.h"
 
+#include <algorithm>
+#include <cmath>
+#include <random>
+
 #include "gtest/gtest.h"
 
 namespace tickmesh::loadtest {
 namespace {
 
-TickLoadResult SampleResult() {
-  TickLoadResult r;
-  r.ticks_sent = 1000;
-  r.fills = 10;
+// A run with every RunResult section filled, as a scenario would produce it.
+RunResult FullResult() {
+  RunResult r;
+  r.started_unix_ns = 1'700'000'000'000'000'000;
+  r.finished_unix_ns = r.started_unix_ns + 20'000'000'000;
+  r.primary_operation = "tick_to_order";
   auto& op = r.operations["tick_to_order"];
   for (int i = 1; i <= 100; ++i) op.latency_ns.Record(i * 10000);  // 10 µs .. 1 ms
   op.duration_s = 2;
-  r.hops["a.emit->b.recv"].Record(5000);
-  r.hop_order.push_back("a.emit->b.recv");
+  op.errors = 0;
+  r.operations["publish"].latency_ns.Record(3000);
+  r.operations["publish"].duration_s = 2;
+  r.hops["loadtest.emit->market-data.recv"].Record(5000);
+  r.hops["market-data.recv->market-data.emit"].Record(80000);
+  r.hop_order = {"loadtest.emit->market-data.recv", "market-data.recv->market-data.emit"};
+  for (int s = 1; s <= 3; ++s) {
+    r.timeline.push_back({double(s), 2000, 1990, 1985, 1, 400000, 900000});
+  }
+  ServiceResources& res = r.resources["execution"];
+  res.admin_url = "http://127.0.0.1:9103";
+  for (int s = 0; s < 20; ++s) {
+    ResourceSample sample;
+    sample.t_s = s;
+    sample.rss_bytes = 50e6;
+    sample.cpu_seconds = 0.3 * s;
+    sample.gauges["tickmesh_execution_outbox_depth"] = 3;
+    res.samples.push_back(sample);
+  }
+  res.rss_max_bytes = 50e6;
+  res.cpu_avg_cores = 0.3;
+  r.faults.push_back({"kill redis", 5.0, true, "SIGKILL pid 42"});
+  r.integrity.push_back({"fills_durable_once", 10, 10, 0, 0, true, ""});
+  r.breaking_point_per_s = 12000;
+  r.breaking_reason = "tick_to_order.p99 2100us > 1000us at 14000/s";
+  r.counters["ticks_sent"] = 1000;
+  r.counters["fills"] = 10;
   return r;
+}
+
+RunInfo Info() {
+  RunInfo info;
+  info.run_id = "run-1";
+  info.scenario = "sustained";
+  info.mode = "quick";
+  info.config = {{"rate_per_s", 2000}, {"duration_s", 20}};
+  return info;
 }
 
 TEST(Slo, ParsesOperationPercentileAndBound) {
@@ -34,51 +74,307 @@ TEST(Slo, RejectsMalformedText) {
   EXPECT_FALSE(ParseSlo("p99 < 5", &slo, &error));
 }
 
-TEST(Report, HasTheDocumentedSchema) {
-  RunInfo info;
-  info.run_id = "run-1";
-  info.scenario = "ticks";
-  info.mode = "quick";
-  auto j = BuildReportJson(info, SampleResult());
-  EXPECT_EQ(j["schema_version"], 1);
+// The field list of loadtest/README.md "report.json schema" (schema_version 2): path and type.
+// Keep the two in step: a field documented there must be here and present in the output.
+enum class T { kNumber, kInteger, kString, kBool, kObject, kArray, kNullOrObject, kNullOrNumber };
+
+struct Field {
+  const char* pointer;
+  T type;
+};
+
+const Field kDocumentedFields[] = {
+    {"/schema_version", T::kInteger},
+    {"/run_id", T::kString},
+    {"/scenario", T::kString},
+    {"/mode", T::kString},
+    {"/started_unix_ns", T::kInteger},
+    {"/finished_unix_ns", T::kInteger},
+    {"/duration_s", T::kNumber},
+    {"/config", T::kObject},
+    {"/counters", T::kObject},
+    {"/counters/ticks_sent", T::kInteger},
+    {"/primary_operation", T::kString},
+    {"/operations", T::kObject},
+    {"/operations/tick_to_order/count", T::kInteger},
+    {"/operations/tick_to_order/errors", T::kInteger},
+    {"/operations/tick_to_order/error_rate", T::kNumber},
+    {"/operations/tick_to_order/duration_s", T::kNumber},
+    {"/operations/tick_to_order/rate_per_s", T::kNumber},
+    {"/operations/tick_to_order/latency_us/p50", T::kNumber},
+    {"/operations/tick_to_order/latency_us/p90", T::kNumber},
+    {"/operations/tick_to_order/latency_us/p99", T::kNumber},
+    {"/operations/tick_to_order/latency_us/p999", T::kNumber},
+    {"/operations/tick_to_order/latency_us/max", T::kNumber},
+    {"/operations/tick_to_order/latency_us/min", T::kNumber},
+    {"/operations/tick_to_order/latency_us/mean", T::kNumber},
+    {"/operations/tick_to_order/percentile_curve", T::kArray},
+    {"/operations/tick_to_order/percentile_curve/0/p", T::kNumber},
+    {"/operations/tick_to_order/percentile_curve/0/us", T::kNumber},
+    {"/hops", T::kArray},
+    {"/hops/0/hop", T::kString},
+    {"/hops/0/count", T::kInteger},
+    {"/hops/0/latency_us/p99", T::kNumber},
+    {"/critical_path", T::kObject},
+    {"/critical_path/hops", T::kArray},
+    {"/critical_path/sum_p50_us", T::kNumber},
+    {"/critical_path/sum_p99_us", T::kNumber},
+    {"/critical_path/slowest_hop", T::kString},
+    {"/critical_path/p50_us", T::kNumber},
+    {"/critical_path/p99_us", T::kNumber},
+    {"/critical_path/share_of_p99", T::kNumber},
+    {"/timeline", T::kArray},
+    {"/timeline/0/t_s", T::kNumber},
+    {"/timeline/0/target_per_s", T::kNumber},
+    {"/timeline/0/sent_per_s", T::kNumber},
+    {"/timeline/0/completed_per_s", T::kNumber},
+    {"/timeline/0/errors", T::kInteger},
+    {"/timeline/0/p50_us", T::kNumber},
+    {"/timeline/0/p99_us", T::kNumber},
+    {"/resources/host_cores", T::kInteger},
+    {"/resources/services", T::kObject},
+    {"/resources/services/execution/admin_url", T::kString},
+    {"/resources/services/execution/sample_count", T::kInteger},
+    {"/resources/services/execution/span_s", T::kNumber},
+    {"/resources/services/execution/warmup_s", T::kNumber},
+    {"/resources/services/execution/rss_max_mb", T::kNumber},
+    {"/resources/services/execution/cpu_avg_cores", T::kNumber},
+    {"/resources/services/execution/cpu_max_cores", T::kNumber},
+    {"/resources/services/execution/mem_growth_mb_per_min", T::kNumber},
+    {"/resources/services/execution/queues", T::kObject},
+    {"/resources/services/execution/queues/tickmesh_execution_outbox_depth/max", T::kNumber},
+    {"/resources/services/execution/queues/tickmesh_execution_outbox_depth/last", T::kNumber},
+    {"/resources/services/execution/queues/tickmesh_execution_outbox_depth/growth_per_s",
+     T::kNumber},
+    {"/resources/services/execution/error", T::kString},
+    {"/resources/services/execution/series/0/t_s", T::kNumber},
+    {"/resources/services/execution/series/0/rss_mb", T::kNumber},
+    {"/resources/services/execution/series/0/cpu_cores", T::kNumber},
+    {"/resources/services/execution/series/0/queue_depth", T::kNumber},
+    {"/faults/0/action", T::kString},
+    {"/faults/0/at_s", T::kNumber},
+    {"/faults/0/ok", T::kBool},
+    {"/faults/0/detail", T::kString},
+    {"/integrity/0/name", T::kString},
+    {"/integrity/0/expected", T::kInteger},
+    {"/integrity/0/found", T::kInteger},
+    {"/integrity/0/missing", T::kInteger},
+    {"/integrity/0/duplicated", T::kInteger},
+    {"/integrity/0/passed", T::kBool},
+    {"/integrity/0/detail", T::kString},
+    {"/breaking_point/searched", T::kBool},
+    {"/breaking_point/rate_per_s", T::kNumber},
+    {"/breaking_point/reason", T::kString},
+    {"/slos/0/name", T::kString},
+    {"/slos/0/operation", T::kString},
+    {"/slos/0/percentile", T::kString},
+    {"/slos/0/threshold_us", T::kNumber},
+    {"/slos/0/objective", T::kString},
+    {"/slos/0/observed", T::kNumber},
+    {"/slos/0/samples", T::kInteger},
+    {"/slos/0/margin", T::kNullOrNumber},
+    {"/slos/0/passed", T::kBool},
+    {"/slos/0/reason", T::kString},
+    {"/passed", T::kBool},
+    {"/error", T::kString},
+    {"/grade/score", T::kNumber},
+    {"/grade/letter", T::kString},
+    {"/grade/deductions", T::kArray},
+    {"/bottlenecks/0/kind", T::kString},
+    {"/bottlenecks/0/subject", T::kString},
+    {"/bottlenecks/0/value", T::kNumber},
+    {"/bottlenecks/0/unit", T::kString},
+    {"/bottlenecks/0/detail", T::kString},
+    {"/recommendations/0/rule", T::kString},
+    {"/recommendations/0/text", T::kString},
+    {"/recommendations/0/evidence", T::kString},
+    {"/baseline", T::kNullOrObject},
+};
+
+bool HasType(const nlohmann::json& v, T t) {
+  switch (t) {
+    case T::kNumber:
+      return v.is_number();
+    case T::kInteger:
+      return v.is_number_integer();
+    case T::kString:
+      return v.is_string();
+    case T::kBool:
+      return v.is_boolean();
+    case T::kObject:
+      return v.is_object();
+    case T::kArray:
+      return v.is_array();
+    case T::kNullOrObject:
+      return v.is_null() || v.is_object();
+    case T::kNullOrNumber:
+      return v.is_null() || v.is_number();
+  }
+  return false;
+}
+
+TEST(Report, HasEveryDocumentedFieldWithItsType) {
+  RunInfo info = Info();
+  info.slos = {{"tick_to_order", "p99", 2000}};
+  nlohmann::json j = BuildReportJson(info, FullResult());
+  EXPECT_EQ(j["schema_version"], kReportSchemaVersion);
+  EXPECT_EQ(kReportSchemaVersion, 2);
+  for (const Field& f : kDocumentedFields) {
+    nlohmann::json::json_pointer ptr(f.pointer);
+    ASSERT_TRUE(j.contains(ptr)) << f.pointer;
+    EXPECT_TRUE(HasType(j[ptr], f.type)) << f.pointer << " = " << j[ptr].dump();
+  }
+}
+
+TEST(Report, ComputesRatesCriticalPathAndVerdict) {
+  nlohmann::json j = BuildReportJson(Info(), FullResult());
   const auto& op = j["operations"]["tick_to_order"];
   EXPECT_EQ(op["count"], 100);
   EXPECT_DOUBLE_EQ(op["rate_per_s"].get<double>(), 50.0);
-  for (const char* k : {"p50", "p90", "p99", "p999", "max", "mean"}) {
-    EXPECT_TRUE(op["latency_us"].contains(k)) << k;
-  }
   EXPECT_NEAR(op["latency_us"]["p50"].get<double>(), 500.0, 10.0);
-  EXPECT_EQ(j["hops"][0]["hop"], "a.emit->b.recv");
-  EXPECT_EQ(j["critical_path"]["slowest_hop"], "a.emit->b.recv");
-  EXPECT_TRUE(j["passed"].get<bool>());
+  EXPECT_EQ(j["hops"][0]["hop"], "loadtest.emit->market-data.recv");
+  EXPECT_EQ(j["critical_path"]["slowest_hop"], "market-data.recv->market-data.emit");
+  EXPECT_NEAR(j["critical_path"]["share_of_p99"].get<double>(), 80.0 / 85.0, 0.02);
+  EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 20.0);
+  EXPECT_EQ(j["config"]["rate_per_s"], 2000);
+  EXPECT_TRUE(j["breaking_point"]["searched"].get<bool>());
+  EXPECT_TRUE(j["passed"].get<bool>()) << j.dump(2);
+  EXPECT_TRUE(j["baseline"].is_null());
+  EXPECT_FALSE(HasRegressions(j));
 }
 
-TEST(Report, SloVerdicts) {
-  RunInfo info;
+TEST(Report, SloVerdictsAndMargins) {
+  RunInfo info = Info();
   info.slos = {{"tick_to_order", "p99", 2000}, {"tick_to_order", "p50", 100}};
-  auto j = BuildReportJson(info, SampleResult());
+  auto j = BuildReportJson(info, FullResult());
   EXPECT_TRUE(j["slos"][0]["passed"].get<bool>());
+  EXPECT_NEAR(j["slos"][0]["margin"].get<double>(), 0.5, 0.01);
   EXPECT_FALSE(j["slos"][1]["passed"].get<bool>());
+  EXPECT_NE(j["slos"][1]["reason"].get<std::string>().find("> 100"), std::string::npos);
   EXPECT_FALSE(j["passed"].get<bool>());
+  EXPECT_EQ(j["bottlenecks"][0]["kind"], "slo_failed");
 }
 
 TEST(Report, SloOnOperationWithoutSamplesFails) {
-  RunInfo info;
+  RunInfo info = Info();
   info.slos = {{"tick_to_fill", "p99", 1e9}};
-  auto j = BuildReportJson(info, SampleResult());
+  auto j = BuildReportJson(info, FullResult());
   EXPECT_FALSE(j["slos"][0]["passed"].get<bool>());
+  EXPECT_EQ(j["slos"][0]["observed"], -1.0);
+  EXPECT_TRUE(j["slos"][0]["margin"].is_null());
   EXPECT_FALSE(j["passed"].get<bool>());
 }
 
-TEST(Report, RunThatSentNothingFails) {
-  RunInfo info;
-  TickLoadResult r;
+TEST(Report, FailedIntegrityCheckOrFaultStepFailsTheRun) {
+  RunResult r = FullResult();
+  r.integrity[0].passed = false;
+  r.integrity[0].missing = 2;
+  EXPECT_FALSE(BuildReportJson(Info(), r)["passed"].get<bool>());
+  r = FullResult();
+  r.faults[0].ok = false;
+  EXPECT_FALSE(BuildReportJson(Info(), r)["passed"].get<bool>());
+}
+
+TEST(Report, RunThatMeasuredNothingFails) {
+  RunResult r;
   r.error = "publish to market-data at 127.0.0.1:1: connection refused";
-  auto j = BuildReportJson(info, r);
+  auto j = BuildReportJson(Info(), r);
   EXPECT_FALSE(j["passed"].get<bool>());
+  EXPECT_EQ(j["grade"]["letter"], "F");
   auto proto = ToReportProto(j);
   EXPECT_FALSE(proto.passed());
+  EXPECT_EQ(proto.grade(), "F");
   EXPECT_NE(proto.report_json().find("connection refused"), std::string::npos);
+  RunResult empty;
+  empty.operations["tick_to_order"];  // declared, never completed
+  EXPECT_FALSE(BuildReportJson(Info(), empty)["passed"].get<bool>());
+}
+
+TEST(Report, ProtoCarriesScoreGradeAndOperations) {
+  auto j = BuildReportJson(Info(), FullResult());
+  auto proto = ToReportProto(j);
+  EXPECT_EQ(proto.run_id(), "run-1");
+  EXPECT_EQ(proto.operations_size(), 2);
+  EXPECT_DOUBLE_EQ(proto.score(), j["grade"]["score"].get<double>());
+  EXPECT_EQ(proto.grade(), j["grade"]["letter"].get<std::string>());
+  EXPECT_EQ(nlohmann::json::parse(proto.report_json()), j);
+}
+
+TEST(Report, NonObjectConfigIsRecordedAsEmptyObject) {
+  RunInfo info = Info();
+  info.config = "not an object";
+  EXPECT_TRUE(BuildReportJson(info, FullResult())["config"].is_object());
+}
+
+TEST(Report, SummaryTextNamesOperationsGradeAndVerdict) {
+  RunInfo info = Info();
+  info.slos = {{"tick_to_order", "p99", 2000}};
+  std::string text = SummaryText(BuildReportJson(info, FullResult()));
+  EXPECT_NE(text.find("tick_to_order"), std::string::npos);
+  EXPECT_NE(text.find("grade "), std::string::npos);
+  EXPECT_NE(text.find("slowest hop: market-data.recv->market-data.emit"), std::string::npos);
+  EXPECT_NE(text.find("verdict: PASS"), std::string::npos);
+  EXPECT_EQ(SummaryText(nlohmann::json::array()), "no report\n");
+}
+
+// The exact percentile with the histogram's rank rule: the ceil(p/100 * n)-th smallest value.
+int64_t ExactPercentile(std::vector<int64_t> sorted, double p) {
+  size_t rank = std::max<size_t>(1, size_t(std::ceil(p / 100.0 * double(sorted.size()))));
+  return sorted[std::min(rank, sorted.size()) - 1];
+}
+
+// histogram.h documents: exact below 128 ns, otherwise the reported value is the upper bound of
+// the value's bucket, within 1/64 above the exact value.
+TEST(Report, PercentilesMatchExactPercentilesWithinTheHistogramError) {
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> latency(std::log(200'000.0), 1.2);  // ~200 µs, long tail
+  RunResult r;
+  auto& op = r.operations["tick_to_order"];
+  std::vector<int64_t> values;
+  for (int i = 0; i < 200'000; ++i) {
+    int64_t v = int64_t(latency(rng));
+    if (i % 1000 == 0) v = i % 100;  // some exact small values too
+    values.push_back(v);
+    op.latency_ns.Record(v);
+  }
+  op.duration_s = 10;
+  std::sort(values.begin(), values.end());
+  auto j = BuildReportJson(Info(), r);
+  const auto& lat = j["operations"]["tick_to_order"]["latency_us"];
+  for (auto [key, p] : {std::pair{"p50", 50.0}, std::pair{"p90", 90.0}, std::pair{"p99", 99.0},
+                        std::pair{"p999", 99.9}, std::pair{"max", 100.0}}) {
+    const double exact_ns = double(ExactPercentile(values, p));
+    const double reported_ns = lat[key].get<double>() * 1000.0;
+    EXPECT_GE(reported_ns, exact_ns) << key;
+    EXPECT_LE(reported_ns, exact_ns * (1.0 + 1.0 / 64)) << key << " exact " << exact_ns;
+  }
+  // The curve is monotonic and ends at the max.
+  const auto& curve = j["operations"]["tick_to_order"]["percentile_curve"];
+  for (size_t i = 1; i < curve.size(); ++i) {
+    EXPECT_GE(curve[i]["us"].get<double>(), curve[i - 1]["us"].get<double>());
+  }
+  EXPECT_DOUBLE_EQ(curve.back()["us"].get<double>(), double(values.back()) / 1000.0);
+  EXPECT_DOUBLE_EQ(curve.front()["us"].get<double>(), double(values.front()) / 1000.0);
+}
+
+TEST(Report, BaselineSectionFlagsRegressions) {
+  RunInfo info = Info();
+  nlohmann::json base = BuildReportJson(Info(), FullResult());
+  // The baseline was 30 % faster at p99: this run regressed.
+  base["operations"]["tick_to_order"]["latency_us"]["p99"] =
+      base["operations"]["tick_to_order"]["latency_us"]["p99"].get<double>() / 1.3;
+  base["run_id"] = "run-0";
+  info.baseline = base;
+  auto j = BuildReportJson(info, FullResult());
+  ASSERT_TRUE(j["baseline"].is_object());
+  EXPECT_EQ(j["baseline"]["run_id"], "run-0");
+  EXPECT_TRUE(j["baseline"]["operations"]["tick_to_order"]["p99_us"]["regressed"].get<bool>());
+  EXPECT_FALSE(j["baseline"]["operations"]["publish"]["regressed"].get<bool>());
+  EXPECT_TRUE(HasRegressions(j));
+  EXPECT_TRUE(j["passed"].get<bool>());  // regressions are reported, the caller decides
+  bool recommended = false;
+  for (const auto& rec : j["recommendations"]) recommended |= rec["rule"] == "regression";
+  EXPECT_TRUE(recommended);
 }
 
 }  // namespace
