@@ -1,4 +1,5 @@
-# scripts/bench book: ns per L2 level update applied to the market-data OrderBook vs a std::map book, same updates, same run.
+# scripts/bench book: ns per L2 level update applied to the OrderBook of libs/book (tickmesh_book)
+# vs a std::map book, same updates, same run.
 # Updates land uniformly in the top 20 levels (the headline), 200 and 1000 (shown too); each figure
 # is the median of 3 repetitions of Google Benchmark (tickmesh_bench_book). BOOK_MIN_TIME sets the
 # seconds per repetition (default 0.5).
@@ -6,7 +7,7 @@
 bench_main() {
   build_targets tickmesh_bench_book >/dev/null
   local csv="$BENCH_DIR/book.csv"
-  "$BUILD_DIR/services/market-data/tickmesh_bench_book" \
+  "$BUILD_DIR/libs/book/tickmesh_bench_book" \
     --benchmark_filter='LevelUpdate' --benchmark_repetitions=3 \
     --benchmark_report_aggregates_only=true --benchmark_min_time="${BOOK_MIN_TIME:-0.5}" \
     --benchmark_format=csv >"$csv" 2>/dev/null
