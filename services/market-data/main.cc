@@ -1,7 +1,8 @@
-// tickmesh-market-data: normalised market events (synthetic and replay connectors + Publish), L2
-// books, candles, and fan-out to subscribers over gRPC.
+// tickmesh-market-data: normalised market events (synthetic, replay and venue connectors +
+// Publish), L2 books, candles, and fan-out to subscribers over gRPC.
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "config.h"
 #include "market_data_grpc.h"
@@ -23,6 +24,15 @@ int main(int argc, char** argv) {
   md::SyntheticFeed feed(config->synthetic, config->synthetic_rate);
   std::unique_ptr<md::ReplayFeed> replay;
   if (!config->replay.path.empty()) replay = std::make_unique<md::ReplayFeed>(config->replay);
+  std::vector<std::unique_ptr<md::VenueConnector>> venues;
+  for (const md::VenueConnectorOptions& o : config->venues) {
+    auto venue = md::VenueConnector::Create(o);
+    if (!venue.ok()) {  // validated with the flags already; kept for safety
+      std::cerr << "tickmesh-market-data: --venues: " << venue.status().message() << "\n";
+      return 2;
+    }
+    venues.push_back(std::move(*venue));
+  }
   host.AddService(&service, "tickmesh.v1.MarketDataService");
   // Optional peers: off the ingest path (observers only copy), failure tolerant.
   std::unique_ptr<md::TickerCacheWriter> cache;
@@ -38,11 +48,12 @@ int main(int argc, char** argv) {
     persistence->Start();
   }
   host.SetStatusProvider([&] {
-    return md::StatusJson(market_data, feed, replay.get(), cache.get(), persistence.get());
+    return md::StatusJson(market_data, feed, replay.get(), cache.get(), persistence.get(), venues);
   });
   host.OnDrain([&] {
     feed.Stop();
     if (replay) replay->Stop();
+    for (auto& v : venues) v->Stop();
     if (persistence) persistence->Drain(absl::Seconds(1));
     market_data.CloseSubscribers(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
   });
@@ -56,6 +67,14 @@ int main(int argc, char** argv) {
         !s.ok()) {
       std::cerr << "tickmesh-market-data: " << s.message() << "\n";
       return 2;
+    }
+  }
+  for (auto& v : venues) {
+    const std::string source = v->name();
+    if (auto s = v->Start([&, source](auto& batch) { return market_data.Ingest(batch, source); });
+        !s.ok()) {
+      std::cerr << "tickmesh-market-data: " << v->name() << ": " << s.message() << "\n";
+      return 1;
     }
   }
   const int rc = host.Run();

@@ -54,12 +54,117 @@ ABSL_FLAG(std::string, cache_address, "",
 ABSL_FLAG(std::string, persistence_address, "",
           "Persistence service host:port for closed candles (empty = off)");
 
+// Exchange feeds (venue connectors), comma-separated: binance, kraken, bybit, hyperliquid; empty =
+// none. Each venue's endpoints and symbols come from the --<venue>_* flags below.
+ABSL_FLAG(
+    std::string, venues, "",
+    "Venue feeds to connect, comma-separated: binance,kraken,bybit,hyperliquid (empty = none)");
+// Binance spot: WebSocket origin (combined streams path added), REST origin (depth snapshots).
+ABSL_FLAG(std::string, binance_ws_url, "wss://stream.binance.com:9443",
+          "Binance WebSocket origin ws(s)://host[:port], no path");
+ABSL_FLAG(std::string, binance_rest_url, "https://api.binance.com",
+          "Binance REST origin http(s)://host[:port] for book snapshots, no path");
+ABSL_FLAG(std::string, binance_symbols, "BTC-USDT,ETH-USDT",
+          "Binance symbols (tickmesh spelling BASE-QUOTE), comma-separated");
+// Kraken WebSocket v2 ("/v2" added); books resync in-band, so no REST.
+ABSL_FLAG(std::string, kraken_ws_url, "wss://ws.kraken.com",
+          "Kraken WebSocket origin ws(s)://host[:port], no path (/v2 is added)");
+ABSL_FLAG(std::string, kraken_symbols, "BTC-USD,ETH-USD",
+          "Kraken symbols (tickmesh spelling BASE-QUOTE), comma-separated");
+// Bybit v5 public spot stream ("/v5/public/spot" added); books resync in-band.
+ABSL_FLAG(std::string, bybit_ws_url, "wss://stream.bybit.com",
+          "Bybit WebSocket origin ws(s)://host[:port], no path (/v5/public/spot is added)");
+ABSL_FLAG(std::string, bybit_symbols, "BTC-USDT,ETH-USDT",
+          "Bybit symbols (tickmesh spelling BASE-QUOTE), comma-separated");
+// Hyperliquid ("/ws" added); every l2Book message is a full snapshot.
+ABSL_FLAG(std::string, hyperliquid_ws_url, "wss://api.hyperliquid.xyz",
+          "Hyperliquid WebSocket origin ws(s)://host[:port], no path (/ws is added)");
+ABSL_FLAG(std::string, hyperliquid_symbols, "BTC-USD,ETH-USD",
+          "Hyperliquid symbols (tickmesh spelling BASE-USD: the coin), comma-separated");
+// Book depth subscribed on every venue; 0 = each venue's default (see libs/venues feed.h).
+ABSL_FLAG(int32_t, venue_book_depth, 0,
+          "Book depth to subscribe on every venue (0 = venue default; must be one it documents)");
+// A connector is unhealthy after this long without a frame (or a book waiting for a snapshot).
+ABSL_FLAG(int64_t, venue_stale_ms, 10000,
+          "Venue connector unhealthy after this many ms without a frame or with a book unsynced");
+// wss/https certificate verification (turn off only against a self-signed test server).
+ABSL_FLAG(bool, venue_tls_verify, true, "Verify venue TLS certificates");
+// PEM file of trusted CAs for venue TLS; empty = the system store.
+ABSL_FLAG(std::string, venue_ca_file, "", "PEM CA file for venue TLS (empty = system store)");
+
 namespace tickmesh::market_data {
 namespace {
 absl::Status Bad(absl::string_view flag, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", why));
 }
 bool Probability(double p) { return std::isfinite(p) && p >= 0 && p <= 1; }
+
+std::vector<std::string> SplitList(const std::string& list) {
+  std::vector<std::string> out;
+  for (absl::string_view s : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    s = absl::StripAsciiWhitespace(s);
+    if (!s.empty()) out.emplace_back(s);
+  }
+  return out;
+}
+
+// The venue connectors selected by --venues, validated; errors name the flag.
+absl::Status VenuesFromFlags(std::vector<VenueConnectorOptions>* out) {
+  const int32_t depth = absl::GetFlag(FLAGS_venue_book_depth);
+  if (depth < 0) return Bad("venue_book_depth", "must be >= 0");
+  const int64_t stale_ms = absl::GetFlag(FLAGS_venue_stale_ms);
+  if (stale_ms < 100 || stale_ms > 3'600'000)
+    return Bad("venue_stale_ms", "must be in [100, 3600000]");
+  for (const std::string& name : SplitList(absl::GetFlag(FLAGS_venues))) {
+    absl::StatusOr<venues::Venue> venue = venues::ParseVenue(name);
+    if (!venue.ok()) {
+      return Bad("venues",
+                 absl::StrCat("unknown venue '", name, "' (binance, kraken, bybit, hyperliquid)"));
+    }
+    for (const VenueConnectorOptions& o : *out) {
+      if (o.venue == *venue) return Bad("venues", absl::StrCat(name, " listed twice"));
+    }
+    VenueConnectorOptions o;
+    o.venue = *venue;
+    switch (*venue) {
+      case venues::Venue::kBinance:
+        o.ws_url = absl::GetFlag(FLAGS_binance_ws_url);
+        o.rest_url = absl::GetFlag(FLAGS_binance_rest_url);
+        o.symbols = SplitList(absl::GetFlag(FLAGS_binance_symbols));
+        break;
+      case venues::Venue::kKraken:
+        o.ws_url = absl::GetFlag(FLAGS_kraken_ws_url);
+        o.symbols = SplitList(absl::GetFlag(FLAGS_kraken_symbols));
+        break;
+      case venues::Venue::kBybit:
+        o.ws_url = absl::GetFlag(FLAGS_bybit_ws_url);
+        o.symbols = SplitList(absl::GetFlag(FLAGS_bybit_symbols));
+        break;
+      case venues::Venue::kHyperliquid:
+        o.ws_url = absl::GetFlag(FLAGS_hyperliquid_ws_url);
+        o.symbols = SplitList(absl::GetFlag(FLAGS_hyperliquid_symbols));
+        break;
+    }
+    o.feed.book_depth = depth;
+    o.stale_after = absl::Milliseconds(stale_ms);
+    o.tls_verify = absl::GetFlag(FLAGS_venue_tls_verify);
+    o.ca_file = absl::GetFlag(FLAGS_venue_ca_file);
+    if (absl::Status s = ValidateVenueConnectorOptions(o); !s.ok()) {
+      // "<field>: why" -> the flag that set the field.
+      const absl::string_view m = s.message();
+      const size_t colon = m.find(':');
+      const absl::string_view field = m.substr(0, colon);
+      std::string flag = absl::StrCat(name, "_", field);
+      if (field == "feed") flag = "venue_book_depth";
+      if (field != "ws_url" && field != "rest_url" && field != "symbols" && field != "feed") {
+        flag = "venues";
+      }
+      return Bad(flag, colon == absl::string_view::npos ? m : m.substr(colon + 2));
+    }
+    out->push_back(std::move(o));
+  }
+  return absl::OkStatus();
+}
 }  // namespace
 
 absl::StatusOr<ServiceConfig> ConfigFromFlags() {
@@ -141,6 +246,7 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
       return s;
     }
   }
+  if (absl::Status s = VenuesFromFlags(&c.venues); !s.ok()) return s;
   if (absl::Status s = MarketData::ValidateOptions(c.market_data); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
   }
@@ -149,9 +255,12 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
 
 nlohmann::json StatusJson(const MarketData& md, const Connector& synthetic,
                           const ReplayFeed* replay, const TickerCacheWriter* cache,
-                          const CandleOutbox* persistence) {
+                          const CandleOutbox* persistence,
+                          const std::vector<std::unique_ptr<VenueConnector>>& venues) {
   const MarketData::Stats s = md.stats();
   nlohmann::json connectors = {{synthetic.name(), {{"healthy", synthetic.healthy()}}}};
+  nlohmann::json venue_status = nlohmann::json::object();
+  for (const auto& v : venues) venue_status[v->name()] = v->StatusJson();
   if (replay != nullptr) {
     connectors[replay->name()] = {{"healthy", replay->healthy()},
                                   {"finished", replay->finished()},
@@ -185,6 +294,7 @@ nlohmann::json StatusJson(const MarketData& md, const Connector& synthetic,
       {"subscribers_dropped", s.subscribers_dropped},
       {"book_conflations", s.conflations},
       {"connectors", connectors},
+      {"venues", venue_status},
   };
 }
 

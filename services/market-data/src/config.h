@@ -2,6 +2,9 @@
 // validation, plus the /status document.
 #pragma once
 
+#include <memory>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "candle_outbox.h"
 #include "market_data.h"
@@ -9,6 +12,7 @@
 #include "replay_feed.h"
 #include "synthetic_feed.h"
 #include "ticker_cache_writer.h"
+#include "venue_connector.h"
 
 namespace tickmesh::market_data {
 
@@ -23,14 +27,18 @@ struct ServiceConfig {
   TickerCacheOptions cache;
   // Closed candles to persistence; off when persistence.address is empty.
   CandleOutboxOptions persistence;
+  // Exchange feeds selected by --venues (empty = none), in the order listed.
+  std::vector<VenueConnectorOptions> venues;
 };
 
 // Reads and validates the flags. INVALID_ARGUMENT naming the flag ("--book_depth: ...").
 absl::StatusOr<ServiceConfig> ConfigFromFlags();
 
-// Fields market-data adds to the admin /status document. Null pointers are parts turned off.
+// Fields market-data adds to the admin /status document. Null pointers are parts turned off;
+// `venues` are the running venue connectors (a "venues" object keyed by venue name).
 nlohmann::json StatusJson(const MarketData& md, const Connector& synthetic,
                           const ReplayFeed* replay, const TickerCacheWriter* cache,
-                          const CandleOutbox* persistence);
+                          const CandleOutbox* persistence,
+                          const std::vector<std::unique_ptr<VenueConnector>>& venues);
 
 }  // namespace tickmesh::market_data

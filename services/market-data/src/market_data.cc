@@ -57,9 +57,9 @@ std::string SanitizeName(const std::string& name) {
 absl::Status ValidatePayload(const MarketEvent& e) {
   switch (e.payload_case()) {
     case MarketEvent::kSnapshot:
-      return OrderBook::ValidateSnapshot(e.snapshot());
+      return book::OrderBook::ValidateSnapshot(e.snapshot());
     case MarketEvent::kDelta:
-      return OrderBook::ValidateDelta(e.delta());
+      return book::OrderBook::ValidateDelta(e.delta());
     case MarketEvent::kTrade: {
       const auto& t = e.trade();
       if (t.price_e8() <= 0) {
@@ -165,7 +165,7 @@ struct MarketData::Instrument {
   bool crossed = false;         // book currently crossed
   uint64_t touched_epoch = 0;   // last batch that touched it (observer dedupe)
   tickmesh::v1::Ticker ticker;  // derived: book top, last trade (or the venue's ticker)
-  OrderBook book;
+  book::OrderBook book;
   CandleSet candles;
   VenueMetrics* metrics = nullptr;
   Instrument(std::string v, std::string s, const MarketDataOptions& o)

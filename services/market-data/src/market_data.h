@@ -43,18 +43,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "candles.h"
-#include "order_book.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "subscriber_stream.h"
+#include "tickmesh/book/order_book.h"
 #include "tickmesh/v1/market_data.pb.h"
 
 namespace tickmesh::market_data {
 
 struct MarketDataOptions {
   // Levels kept per book side.
-  size_t book_depth = OrderBook::kDefaultMaxDepth;
+  size_t book_depth = book::OrderBook::kDefaultMaxDepth;
   // Candle intervals in seconds (each > 0, distinct).
   std::vector<uint32_t> candle_intervals_s = {1, 60};
   // Closed candles kept per (venue, symbol, interval).

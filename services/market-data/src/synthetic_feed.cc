@@ -95,19 +95,20 @@ void SyntheticGenerator::MakeDelta(SymbolState& s, BookDelta* out) {
   const int64_t worst_ask = best_ask + (levels - 1) * tick;
 
   // Remove levels outside the new window, add the missing ones.
-  for (const Level& l : s.book.Bids()) {
+  for (const book::Level& l : s.book.Bids()) {
     if (l.price_e8 > best_bid || l.price_e8 < worst_bid)
       AddLevel(out->mutable_bids(), l.price_e8, 0);
   }
-  for (const Level& l : s.book.Asks()) {
+  for (const book::Level& l : s.book.Asks()) {
     if (l.price_e8 < best_ask || l.price_e8 > worst_ask)
       AddLevel(out->mutable_asks(), l.price_e8, 0);
   }
   // Presence check against the current book: the window is small, a merge walk is enough.
   auto bids = s.book.Bids();
   auto asks = s.book.Asks();
-  auto has = [](const std::vector<Level>& side, int64_t p) {
-    return std::any_of(side.begin(), side.end(), [p](const Level& l) { return l.price_e8 == p; });
+  auto has = [](const std::vector<book::Level>& side, int64_t p) {
+    return std::any_of(side.begin(), side.end(),
+                       [p](const book::Level& l) { return l.price_e8 == p; });
   };
   for (int64_t p = best_bid; p >= worst_bid; p -= tick) {
     if (!has(bids, p)) AddLevel(out->mutable_bids(), p, RandomQty(s));

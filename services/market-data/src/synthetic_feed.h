@@ -14,7 +14,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "connector.h"
-#include "order_book.h"
+#include "tickmesh/book/order_book.h"
 #include "tickmesh/v1/market_data.pb.h"
 
 namespace tickmesh::market_data {
@@ -67,7 +67,7 @@ class SyntheticGenerator {
     bool snapshot_sent = false;
     uint64_t seq = 0;
     uint64_t trade_id = 0;
-    OrderBook book;
+    book::OrderBook book;
     SymbolState(std::string s, uint64_t seed, int64_t tick, double mid, size_t depth)
         : symbol(std::move(s)), rng(seed), tick_e8(tick), mid_ticks(mid), book(depth) {}
   };

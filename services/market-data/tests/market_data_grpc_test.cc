@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "order_book.h"
+#include "tickmesh/book/order_book.h"
 #include "tickmesh/runtime/client.h"
 #include "tickmesh/runtime/server.h"
 
@@ -154,7 +154,7 @@ MarketEvent ChurnDelta(const std::string& symbol, uint64_t seq) {
 
 // Applies what a subscriber receives to a local book, as a consumer would.
 struct ConsumerBook {
-  OrderBook book{100'000};
+  book::OrderBook book{100'000};
   uint64_t last_seq = 0;
   int snapshots = 0, deltas = 0, gaps = 0;
   void Apply(const MarketEvent& e) {
@@ -244,7 +244,7 @@ TEST_F(MarketDataGrpcTest, SlowSubscriberGetsConflatedBooksWhileFastOneGetsEvery
   req.set_symbol("BTC-USD");
   auto truth = md_->GetBook(req);
   ASSERT_TRUE(truth.ok());
-  OrderBook expected(100'000);
+  book::OrderBook expected(100'000);
   ASSERT_TRUE(expected.ApplySnapshot(truth->book()).ok());
   EXPECT_EQ(slow_book.book.Bids(), expected.Bids()) << "conflated book state is the latest";
   EXPECT_EQ(slow_book.book.Asks(), expected.Asks());

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "order_book.h"
+#include "tickmesh/book/order_book.h"
 
 namespace tickmesh::market_data {
 namespace {
@@ -55,7 +55,7 @@ TEST(SyntheticGenerator, DifferentSeedsProduceDifferentMarkets) {
 
 TEST(SyntheticGenerator, SnapshotFirstThenValidUncrossedDeltasAndTradesWithConsecutiveSeq) {
   SyntheticGenerator g(Options(7));
-  OrderBook book(1000);
+  book::OrderBook book(1000);
   MarketEvent e;
   int trades = 0, deltas = 0;
   for (int i = 0; i < 20000; ++i) {
