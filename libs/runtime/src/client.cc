@@ -1,5 +1,7 @@
 #include "tickmesh/runtime/client.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tickmesh/runtime/log.h"
@@ -11,10 +13,9 @@ std::string RetryServiceConfig(
     const std::vector<std::pair<std::string, std::string>>& idempotent_methods) {
   std::vector<std::string> names;
   for (const auto& [service, method] : idempotent_methods) {
-    names.push_back(method.empty()
-                        ? absl::StrCat(R"({"service":")", service, R"("})")
-                        : absl::StrCat(R"({"service":")", service, R"(","method":")", method,
-                                       R"("})"));
+    names.push_back(method.empty() ? absl::StrCat(R"({"service":")", service, R"("})")
+                                   : absl::StrCat(R"({"service":")", service, R"(","method":")",
+                                                  method, R"("})"));
   }
   return absl::StrCat(R"({"methodConfig":[{"name":[)", absl::StrJoin(names, ","),
                       R"(],"retryPolicy":{"maxAttempts":4,"initialBackoff":"0.05s",)",
@@ -24,17 +25,28 @@ std::string RetryServiceConfig(
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const std::string& service_config_json) {
+  ChannelOptions options;
+  options.service_config_json = service_config_json;
+  return MakeChannel(target, options);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ChannelOptions& options) {
+  const std::string& service_config_json = options.service_config_json;
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  args.SetMaxReceiveMessageSize(16 << 20);
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   args.SetMaxSendMessageSize(16 << 20);
   // Reconnect quickly after a peer restarts (default max backoff is 120 s).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  const int max_backoff_ms = static_cast<int>(
+      std::max<int64_t>(100, absl::ToInt64Milliseconds(options.max_reconnect_backoff)));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_backoff_ms);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  if (options.own_subchannel_pool) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   if (!service_config_json.empty()) {
     args.SetServiceConfigJSON(service_config_json);
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
@@ -119,13 +131,13 @@ void StreamLoop::Loop() {
     if (stop_.load()) break;
     if (was_connected) {
       backoff_.Reset();
-      LogWarn("stream ended; reconnecting",
-              {{"peer", peer_}, {"code", int(status.error_code())},
-               {"error", status.error_message()}});
+      LogWarn(
+          "stream ended; reconnecting",
+          {{"peer", peer_}, {"code", int(status.error_code())}, {"error", status.error_message()}});
     } else {
-      WarnOnce("stream-down:" + peer_, "cannot open stream; retrying with backoff",
-               {{"peer", peer_}, {"code", int(status.error_code())},
-                {"error", status.error_message()}});
+      WarnOnce(
+          "stream-down:" + peer_, "cannot open stream; retrying with backoff",
+          {{"peer", peer_}, {"code", int(status.error_code())}, {"error", status.error_message()}});
     }
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, absl::ToChronoMilliseconds(backoff_.Next()), [&] { return stop_.load(); });

@@ -156,9 +156,13 @@ ExecutionEngine::ExecutionEngine(EngineOptions options, OutboxQueue* outbox, Cac
       orders_(options.orders),
       risk_(options.risk),
       venue_(options.venue),
+      paper_(&venue_),
       portfolio_(options.initial_quote_e8) {}
 
-ExecutionEngine::~ExecutionEngine() { CloseStreams(); }
+ExecutionEngine::~ExecutionEngine() {
+  StopVenues();
+  CloseStreams();
+}
 
 absl::Status ExecutionEngine::ValidateRequest(const OrderRequest& r) {
   if (auto s = CheckId(r.client_order_id(), "order.client_order_id", true); !s.ok()) return s;
@@ -183,13 +187,30 @@ absl::Status ExecutionEngine::ValidateRequest(const OrderRequest& r) {
     return absl::InvalidArgumentError("order.price_e8 must be > 0 for LIMIT orders");
   }
   if (auto s = CheckId(r.strategy(), "order.strategy", false); !s.ok()) return s;
+  if (!tickmesh::v1::ExecAlgo_IsValid(r.algo())) {
+    return absl::InvalidArgumentError("order.algo is not a known value");
+  }
   if (r.algo() != tickmesh::v1::EXEC_ALGO_UNSPECIFIED &&
       r.algo() != tickmesh::v1::EXEC_ALGO_IMMEDIATE) {
-    if (!tickmesh::v1::ExecAlgo_IsValid(r.algo())) {
-      return absl::InvalidArgumentError("order.algo is not a known value");
-    }
-    return absl::UnimplementedError(absl::StrCat(
-        "order.algo: ", tickmesh::v1::ExecAlgo_Name(r.algo()), " is not implemented yet"));
+    // Parents of TWAP / ICEBERG / LIQUIDITY_AWARE are run by the AlgoRunner (algos_runner.h),
+    // which ExecutionGrpc routes them to after ValidateAlgoParent (algos_engine.h); the engine
+    // itself only places immediate orders.
+    return absl::UnimplementedError(absl::StrCat("order.algo: ",
+                                                 tickmesh::v1::ExecAlgo_Name(r.algo()),
+                                                 " parents are run by the algo runner, not by "
+                                                 "ExecutionEngine::Submit"));
+  }
+  // The algorithms' own fields have no meaning on an immediate order.
+  if (r.algo_duration_ms() != 0) {
+    return absl::InvalidArgumentError(
+        "order.algo_duration_ms is only valid with an execution algorithm");
+  }
+  if (r.display_qty_e8() != 0) {
+    return absl::InvalidArgumentError("order.display_qty_e8 is only valid with EXEC_ALGO_ICEBERG");
+  }
+  if (r.max_impact_bps() != 0) {
+    return absl::InvalidArgumentError(
+        "order.max_impact_bps is only valid with EXEC_ALGO_LIQUIDITY_AWARE");
   }
   return absl::OkStatus();
 }
@@ -225,6 +246,13 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
     metrics_->breaker_rejects.Add({{"venue", request.venue()}}).Increment();
     return absl::UnavailableError(absl::StrCat("breaker:", request.venue(), " open"));
   }
+  // Only the engine (under mu_) enqueues places, so room seen here is still there below.
+  VenueWorker* const remote = Remote(request.venue());
+  if (remote != nullptr && !remote->HasRoom(VenueWorker::Call::kPlace)) {
+    if (breaker != nullptr) breaker->Release();
+    metrics_->resource_rejects.Add({{"reason", "venue_queue"}}).Increment();
+    return absl::ResourceExhaustedError(absl::StrCat("venue queue full: ", request.venue()));
+  }
   OrderRequest req = request;
   if (req.strategy().empty()) req.set_strategy("manual");
   // Validated: the symbol is BASE-QUOTE.
@@ -257,36 +285,45 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
     return absl::FailedPreconditionError(decision.reason());
   }
 
+  if (remote != nullptr) {
+    // Live venue: the NEW order (event + outbox record) is published before the call is queued;
+    // the worker applies the venue's answer later (OnVenueAnswer).
+    const Order& order = orders_.Find(order_id)->order;
+    RemoteOrder& ro = remote_orders_[order_id];
+    ro.venue = req.venue();
+    if (!remote->Enqueue(VenueWorker::Call::kPlace, order)) {  // stopped (drain)
+      remote_orders_.erase(order_id);
+      if (breaker != nullptr) breaker->Release();
+      (void)orders_.Reject(order_id, "venue:error:stopped", now, &events);
+      PublishLocked(&events);
+      return absl::FailedPreconditionError("venue:error:stopped");
+    }
+    PublishLocked(&events);
+    *resp.mutable_order() = orders_.Find(order_id)->order;
+    return resp;
+  }
+
   const int64_t venue_start = MonotonicNs();
-  const ExecutionReport report = venue_.Execute(orders_.Find(order_id)->order);
+  absl::StatusOr<VenueOrderState> answer = paper_.Place(orders_.Find(order_id)->order);
   const int64_t after = NowUnixNs();
+  if (!answer.ok()) {
+    VenueOrderState rejected;
+    rejected.status = VenueOrderStatus::kRejected;
+    rejected.reason = absl::StrCat("venue:error:", answer.status().message());
+    answer = std::move(rejected);
+  }
   // Business rejections (no market, ...) are answers, not failures; errors and timeouts are.
-  const bool venue_failed = absl::StartsWith(report.reject_reason, "venue:error") ||
-                            absl::StartsWith(report.reject_reason, "venue:timeout") ||
+  const bool venue_failed = absl::StartsWith(answer->reason, "venue:error") ||
+                            absl::StartsWith(answer->reason, "venue:timeout") ||
                             MonotonicNs() - venue_start > options_.venue_timeout_ns;
   RecordVenueCallLocked(req.venue(), breaker, !venue_failed);
-  if (!report.reject_reason.empty()) {
-    metrics_->venue_rejects.Add({{"reason", report.reject_reason}}).Increment();
-    (void)orders_.Reject(order_id, report.reject_reason, after, &events);
+  if (answer->status == VenueOrderStatus::kRejected) {
+    metrics_->venue_rejects.Add({{"reason", answer->reason}}).Increment();
+    (void)orders_.Reject(order_id, answer->reason, after, &events);
     PublishLocked(&events);
-    return absl::FailedPreconditionError(report.reject_reason);
+    return absl::FailedPreconditionError(answer->reason);
   }
-  if (auto s = orders_.Ack(order_id, report.venue_order_id, after, &events); !s.ok()) {
-    tickmesh::runtime::LogError("ack failed", {{"order_id", order_id}, {"error", s.ToString()}});
-  }
-  metrics_->submit_to_ack.Observe(static_cast<double>(MonotonicNs() - submit_mono_ns) / 1e9);
-  for (const VenueFill& vf : report.fills) ApplyVenueFillLocked(vf, after, &events);
-  switch (report.remainder) {
-    case ExecutionReport::Remainder::kCancel:
-      (void)orders_.Cancel(order_id, after, &events);
-      break;
-    case ExecutionReport::Remainder::kExpire:
-      (void)orders_.Expire(order_id, after, &events);
-      break;
-    case ExecutionReport::Remainder::kRest:
-    case ExecutionReport::Remainder::kNone:
-      break;
-  }
+  ApplyVenueStateLocked(order_id, *answer, after, &events);
   PublishLocked(&events);
   *resp.mutable_order() = orders_.Find(order_id)->order;
   return resp;
@@ -598,7 +635,20 @@ absl::StatusOr<Order> ExecutionEngine::CancelLocked(const std::string& order_id,
     return absl::FailedPreconditionError(
         absl::StrCat("order ", order_id, " is ", StatusLabel(rec->order.status())));
   }
-  venue_.CancelResting(order_id);
+  if (VenueWorker* remote = Remote(rec->order.venue())) {
+    // Live venue: the cancel goes out from the worker; CANCELLED follows as an event.
+    RemoteOrder& ro = remote_orders_[order_id];
+    ro.venue = rec->order.venue();
+    if (!ro.cancel_pending) {
+      if (!remote->Enqueue(VenueWorker::Call::kCancel, rec->order)) {
+        metrics_->resource_rejects.Add({{"reason", "venue_queue"}}).Increment();
+        return absl::ResourceExhaustedError(absl::StrCat("venue queue full: ", rec->order.venue()));
+      }
+      ro.cancel_pending = true;
+    }
+    return rec->order;
+  }
+  (void)paper_.Cancel(rec->order);
   if (auto s = orders_.Cancel(order_id, NowUnixNs(), events); !s.ok()) return s;
   return orders_.Find(order_id)->order;
 }
@@ -649,6 +699,28 @@ absl::StatusOr<tickmesh::v1::ListOrdersResponse> ExecutionEngine::ListOrders(
   for (auto& o : page.orders) *resp.add_orders() = std::move(o);
   if (page.next_before != 0) resp.set_next_page_token(absl::StrCat(page.next_before));
   return resp;
+}
+
+std::optional<tickmesh::v1::BookSnapshot> ExecutionEngine::BookSnapshot(const std::string& venue,
+                                                                        const std::string& symbol,
+                                                                        size_t depth) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const L2Book* book = venue_.Book(venue, symbol);
+  if (book == nullptr || !book->usable()) return std::nullopt;
+  tickmesh::v1::BookSnapshot out;
+  for (const auto& [price, qty] : book->bids()) {
+    if (static_cast<size_t>(out.bids_size()) >= depth) break;
+    auto* l = out.add_bids();
+    l->set_price_e8(price);
+    l->set_qty_e8(qty);
+  }
+  for (const auto& [price, qty] : book->asks()) {
+    if (static_cast<size_t>(out.asks_size()) >= depth) break;
+    auto* l = out.add_asks();
+    l->set_price_e8(price);
+    l->set_qty_e8(qty);
+  }
+  return out;
 }
 
 tickmesh::v1::GetPositionsResponse ExecutionEngine::GetPositions(
@@ -743,7 +815,18 @@ ExecutionEngine::RestoreSummary ExecutionEngine::Restore(
       continue;
     }
     (void)portfolio_.EnsureInstrument(o.venue(), o.symbol());
-    if (o.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+    if (Remote(o.venue()) != nullptr) {
+      // The venue knows what became of it: the worker's polls resolve it (a NEW order may have
+      // reached the venue before the restart, so it is queried, not rejected).
+      RemoteOrder& ro = remote_orders_[o.order_id()];
+      ro.venue = o.venue();
+      ro.place_pending = false;
+      if (o.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+        ro.unconfirmed_mono = 1;  // long past: a "not found" is believed at once
+        ro.unconfirmed_reason = "venue:unconfirmed_at_restart";
+      }
+      ++sum.open_orders;
+    } else if (o.status() == tickmesh::v1::ORDER_STATUS_NEW) {
       (void)orders_.Reject(o.order_id(), "venue:unconfirmed_at_restart", now, &events);
       ++sum.closed_orders;
     } else if (venue_.RestoreResting(o)) {
@@ -815,12 +898,506 @@ nlohmann::json ExecutionEngine::StatusJson() const {
     breakers[venue] = CircuitBreaker::Name(b.state(MonotonicNs()));
   }
   j["breakers"] = breakers;
+  nlohmann::json venues = nlohmann::json::object();
+  for (const auto& [name, worker] : remote_) {
+    const VenueWorker::Stats st = worker->stats();
+    nlohmann::json v = {{"remote", true},
+                        {"queued_calls", st.queued},
+                        {"calls", st.calls},
+                        {"polls", st.polls},
+                        {"poll_errors", st.poll_errors},
+                        {"polls_rate_limited", st.polls_rate_limited},
+                        {"reconciled", st.reconciled}};
+    size_t tracked = 0, unconfirmed = 0, cancelling = 0;
+    for (const auto& [id, ro] : remote_orders_) {
+      if (ro.venue != name) continue;
+      ++tracked;
+      unconfirmed += ro.unconfirmed_mono != 0 ? 1 : 0;
+      cancelling += ro.cancel_pending ? 1 : 0;
+    }
+    v["open_orders"] = tracked;
+    v["unconfirmed_orders"] = unconfirmed;
+    v["cancel_pending"] = cancelling;
+    auto it = remote_state_.find(name);
+    if (it != remote_state_.end()) {
+      v["foreign_open_orders"] = it->second.foreign_open_orders;
+      v["balances_reconciled"] = it->second.balances_reconciled;
+      v["call_errors"] = it->second.call_errors;
+      v["last_error"] = it->second.last_error;
+    }
+    venues[name] = std::move(v);
+  }
+  j["live_venues"] = venues;
   j["restored"] = {{"open_orders", restored_.open_orders},
                    {"closed_orders", restored_.closed_orders},
                    {"positions", restored_.positions},
                    {"balances", restored_.balances},
                    {"skipped", restored_.skipped}};
   return j;
+}
+
+// ---- Remote (live) venues ----
+
+namespace {
+
+prometheus::Family<prometheus::Counter>& VenueCallsFamily() {
+  return tickmesh::runtime::CounterFamily(
+      MetricPrefix("execution") + "venue_calls_total",
+      "Calls to live venues by venue, call (place, cancel, query, open_orders, balances) and "
+      "result (ok, rejected, not_found, error, timeout)");
+}
+prometheus::Family<prometheus::Histogram>& VenueCallSecondsFamily() {
+  return tickmesh::runtime::HistogramFamily(MetricPrefix("execution") + "venue_call_seconds",
+                                            "Duration of live venue calls by venue and call");
+}
+prometheus::Family<prometheus::Gauge>& VenueOrdersFamily() {
+  return tickmesh::runtime::GaugeFamily(
+      MetricPrefix("execution") + "venue_orders",
+      "Open orders on live venues by venue and state (pending = place not answered yet, "
+      "unconfirmed = place outcome unknown, open, cancelling, foreign = open at the venue but "
+      "unknown to execution)");
+}
+
+// Result label of a venue call; see venue.h for what each code means.
+const char* CallResult(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+      return "ok";
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return "rejected";
+    case absl::StatusCode::kNotFound:
+      return "not_found";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "timeout";
+    default:
+      return "error";
+  }
+}
+
+// Whether a call outcome counts as a venue failure for the circuit breaker.
+bool IsVenueFailure(const absl::Status& s, int64_t call_ns, int64_t timeout_ns) {
+  if (call_ns > timeout_ns) return true;
+  const std::string r = CallResult(s);
+  return r == "error" || r == "timeout";
+}
+
+}  // namespace
+
+VenueWorker* ExecutionEngine::Remote(const std::string& venue) const {
+  auto it = remote_.find(venue);
+  return it == remote_.end() ? nullptr : it->second.get();
+}
+
+absl::Status ExecutionEngine::AddRemoteVenue(std::unique_ptr<Venue> venue, RateLimiter* limiter,
+                                             VenueWorker::Options options) {
+  if (venue == nullptr || !venue->remote()) {
+    return absl::InvalidArgumentError("AddRemoteVenue needs a remote venue");
+  }
+  if (venues_started_) return absl::FailedPreconditionError("venues already started");
+  const std::string name = venue->name();
+  if (remote_.count(name) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("venue ", name, " registered twice"));
+  }
+  VenueWorker::Callbacks cb;
+  cb.on_answer = [this, name](VenueWorker::Call call, const Order& order,
+                              const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns) {
+    OnVenueAnswer(name, call, order, answer, call_ns);
+  };
+  cb.has_open_orders = [this, name] { return HasTrackedOrders(name); };
+  cb.on_open_orders = [this, name](const absl::StatusOr<std::vector<VenueOrderState>>& open,
+                                   int64_t call_ns) {
+    return OnVenueOpenOrders(name, open, call_ns);
+  };
+  cb.on_balances = [this, name](const absl::StatusOr<std::vector<VenueAssetBalance>>& b,
+                                int64_t call_ns) { OnVenueBalances(name, b, call_ns); };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    remote_state_[name];
+  }
+  remote_.emplace(name,
+                  std::make_unique<VenueWorker>(std::move(venue), limiter, options, std::move(cb)));
+  return absl::OkStatus();
+}
+
+void ExecutionEngine::StartVenues() {
+  venues_started_ = true;
+  for (auto& [name, worker] : remote_) worker->Start();
+}
+
+std::vector<std::string> ExecutionEngine::WaitVenuesReconciled(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::vector<std::string> missing;
+  for (auto& [name, worker] : remote_) {
+    if (!worker->WaitReconciled(std::max(absl::ZeroDuration(), deadline - absl::Now()))) {
+      missing.push_back(name);
+    }
+  }
+  return missing;
+}
+
+void ExecutionEngine::StopVenues() {
+  for (auto& [name, worker] : remote_) worker->Stop();
+}
+
+bool ExecutionEngine::HasTrackedOrders(const std::string& venue) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, ro] : remote_orders_) {
+    if (ro.venue == venue && !ro.place_pending) return true;
+  }
+  return false;
+}
+
+void ExecutionEngine::RecordBackgroundCallLocked(const std::string& venue, bool success,
+                                                 bool count_success) {
+  if (success && !count_success) return;
+  CircuitBreaker* breaker = BreakerLocked(venue);
+  if (breaker == nullptr || breaker->state(MonotonicNs()) != CircuitBreaker::State::kClosed) {
+    return;
+  }
+  RecordVenueCallLocked(venue, breaker, success);
+}
+
+void ExecutionEngine::ForgetIfTerminalLocked(const std::string& order_id) {
+  const OrderRecord* rec = orders_.Find(order_id);
+  if (rec == nullptr || OrderManager::IsTerminal(rec->order.status())) {
+    remote_orders_.erase(order_id);
+  }
+}
+
+void ExecutionEngine::ApplyVenueStateLocked(const std::string& order_id, const VenueOrderState& st,
+                                            int64_t now, std::vector<OrderEvent>* events) {
+  const OrderRecord* rec = orders_.Find(order_id);
+  if (rec == nullptr || OrderManager::IsTerminal(rec->order.status())) return;
+  if (st.status == VenueOrderStatus::kRejected) {
+    if (rec->order.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+      // Label: the reason's kind ("venue:rejected", "venue:error", ...), never the venue's text.
+      const size_t colon = st.reason.find(':', st.reason.find(':') + 1);
+      metrics_->venue_rejects.Add({{"reason", st.reason.substr(0, colon)}}).Increment();
+      (void)orders_.Reject(order_id, st.reason, now, events);
+    } else {
+      (void)orders_.Cancel(order_id, now, events);  // an acked order cannot be rejected
+    }
+    ForgetIfTerminalLocked(order_id);
+    return;
+  }
+  if (rec->order.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+    if (auto s = orders_.Ack(order_id, st.venue_order_id, now, events); !s.ok()) {
+      tickmesh::runtime::LogError("ack failed", {{"order_id", order_id}, {"error", s.ToString()}});
+    }
+    metrics_->submit_to_ack.Observe(static_cast<double>(MonotonicNs() - rec->submit_mono_ns) / 1e9);
+  }
+  if (st.inferred) {
+    tickmesh::runtime::LogWarn("live order state inferred (venue cannot look it up)",
+                               {{"order_id", order_id},
+                                {"venue", rec->order.venue()},
+                                {"state", VenueOrderStatusName(st.status)}});
+  }
+  if (!st.fills.empty()) {
+    for (const VenueFill& vf : st.fills) ApplyVenueFillLocked(vf, now, events);
+    if (VenueWorker* w = Remote(rec->order.venue())) w->RefreshBalancesSoon();
+  } else if (st.filled_qty_e8 > rec->order.filled_qty_e8()) {
+    // Cumulative figures from a live venue: the new part is one fill at the price that makes
+    // the order's average the venue's average.
+    const Order& o = rec->order;
+    const int64_t qty = std::min(st.filled_qty_e8, o.qty_e8()) - o.filled_qty_e8();
+    int64_t price = st.avg_price_e8 > 0 ? st.avg_price_e8 : o.price_e8();
+    if (st.avg_price_e8 > 0 && o.filled_qty_e8() > 0 && o.avg_fill_price_e8() > 0) {
+      const __int128 venue_quote =
+          static_cast<__int128>(st.avg_price_e8) * std::min(st.filled_qty_e8, o.qty_e8());
+      const __int128 our_quote = static_cast<__int128>(o.avg_fill_price_e8()) * o.filled_qty_e8();
+      const __int128 p = (venue_quote - our_quote) / qty;
+      if (p > 0 && p <= INT64_MAX) price = static_cast<int64_t>(p);
+    }
+    if (qty > 0 && price > 0) {
+      VenueFill vf;
+      vf.order_id = order_id;
+      vf.price_e8 = price;
+      vf.qty_e8 = qty;
+      vf.liquidity = tickmesh::v1::LIQUIDITY_UNSPECIFIED;
+      ApplyVenueFillLocked(vf, now, events);
+      if (VenueWorker* w = Remote(o.venue())) w->RefreshBalancesSoon();
+    } else {
+      tickmesh::runtime::WarnOnce("execution-venue-fill-no-price",
+                                  "venue reported a fill without a usable price; not applied",
+                                  {{"order_id", order_id}, {"venue", rec->order.venue()}});
+    }
+  }
+  rec = orders_.Find(order_id);
+  if (rec == nullptr || OrderManager::IsTerminal(rec->order.status())) {
+    ForgetIfTerminalLocked(order_id);
+    return;
+  }
+  switch (st.status) {
+    case VenueOrderStatus::kCancelled:
+      (void)orders_.Cancel(order_id, now, events);
+      break;
+    case VenueOrderStatus::kExpired:
+      (void)orders_.Expire(order_id, now, events);
+      break;
+    case VenueOrderStatus::kFilled:
+      // Filled at the venue but not fully here: the venue's cumulative figures were missing.
+      tickmesh::runtime::WarnOnce("execution-venue-filled-short",
+                                  "venue reports an order filled beyond the fills it reported",
+                                  {{"order_id", order_id}, {"venue", rec->order.venue()}});
+      break;
+    case VenueOrderStatus::kOpen:
+    case VenueOrderStatus::kRejected:
+      break;
+  }
+  ForgetIfTerminalLocked(order_id);
+}
+
+void ExecutionEngine::OnVenueAnswer(const std::string& venue, VenueWorker::Call call,
+                                    const Order& order,
+                                    const absl::StatusOr<VenueOrderState>& answer,
+                                    int64_t call_ns) {
+  const char* call_name = VenueWorker::CallName(call);
+  VenueCallsFamily()
+      .Add({{"venue", venue}, {"call", call_name}, {"result", CallResult(answer.status())}})
+      .Increment();
+  VenueCallSecondsFamily()
+      .Add({{"venue", venue}, {"call", call_name}}, tickmesh::runtime::LatencyBuckets())
+      .Observe(static_cast<double>(call_ns) / 1e9);
+  const bool failed = IsVenueFailure(answer.status(), call_ns, options_.venue_timeout_ns);
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string& id = order.order_id();
+  RemoteVenueState& vs = remote_state_[venue];
+  if (!answer.ok()) {
+    ++vs.call_errors;
+    vs.last_error = std::string(answer.status().message()).substr(0, 256);
+  }
+  std::vector<OrderEvent> events;
+  const int64_t now = NowUnixNs();
+  auto rit = remote_orders_.find(id);
+  switch (call) {
+    case VenueWorker::Call::kPlace: {
+      RecordVenueCallLocked(venue, BreakerLocked(venue), !failed);
+      if (rit == remote_orders_.end()) break;  // already closed (e.g. cancelled while queued)
+      rit->second.place_pending = false;
+      if (answer.ok()) {
+        ApplyVenueStateLocked(id, *answer, now, &events);
+        break;
+      }
+      const std::string result = CallResult(answer.status());
+      if (result == "rejected") {
+        VenueOrderState st;
+        st.status = VenueOrderStatus::kRejected;
+        st.reason = absl::StrCat("venue:rejected:", answer.status().message());
+        ApplyVenueStateLocked(id, st, now, &events);
+      } else if (answer.status().code() == absl::StatusCode::kPermissionDenied ||
+                 answer.status().code() == absl::StatusCode::kUnauthenticated ||
+                 answer.status().code() == absl::StatusCode::kResourceExhausted ||
+                 answer.status().code() == absl::StatusCode::kInvalidArgument) {
+        // Refused before it reached the book (credentials, rate limit): never placed.
+        VenueOrderState st;
+        st.status = VenueOrderStatus::kRejected;
+        st.reason = absl::StrCat("venue:error:", answer.status().message());
+        ApplyVenueStateLocked(id, st, now, &events);
+      } else {
+        // Outcome unknown: the venue may hold the order. Keep it NEW; polls resolve it.
+        rit->second.unconfirmed_mono = MonotonicNs();
+        rit->second.unconfirmed_reason = absl::StrCat(
+            result == "timeout" ? "venue:timeout:" : "venue:error:", answer.status().message());
+        tickmesh::runtime::LogWarn(
+            "live order outcome unknown; resolving with the venue",
+            {{"venue", venue}, {"order_id", id}, {"error", answer.status().ToString()}});
+        if (VenueWorker* w = Remote(venue)) w->PollSoon();
+      }
+      break;
+    }
+    case VenueWorker::Call::kCancel: {
+      if (call_ns > 0) RecordBackgroundCallLocked(venue, !failed, /*count_success=*/true);
+      if (rit != remote_orders_.end()) rit->second.cancel_pending = false;
+      if (answer.ok()) {
+        if (rit != remote_orders_.end() && rit->second.place_pending &&
+            answer->status == VenueOrderStatus::kCancelled && call_ns == 0) {
+          // Cancelled before its place was sent: the breaker slot Submit took is returned.
+          if (CircuitBreaker* b = BreakerLocked(venue)) b->Release();
+        }
+        ApplyVenueStateLocked(id, *answer, now, &events);
+      } else if (answer.status().code() == absl::StatusCode::kNotFound) {
+        // Not open at the venue any more (filled or cancelled meanwhile): the poll finds out.
+        if (VenueWorker* w = Remote(venue)) w->PollSoon();
+      } else {
+        tickmesh::runtime::WarnOnce("execution-live-cancel-failed", "live cancel failed",
+                                    {{"venue", venue}, {"error", answer.status().ToString()}});
+      }
+      break;
+    }
+    case VenueWorker::Call::kQuery: {
+      RecordBackgroundCallLocked(venue, !failed, /*count_success=*/false);
+      if (rit == remote_orders_.end()) break;
+      if (answer.ok()) {
+        rit->second.unconfirmed_mono = 0;
+        ApplyVenueStateLocked(id, *answer, now, &events);
+      } else if (answer.status().code() == absl::StatusCode::kNotFound) {
+        const OrderRecord* rec = orders_.Find(id);
+        if (rec == nullptr) break;
+        if (rec->order.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+          // Never reached the venue — believed once the grace period after the place is over.
+          if (rit->second.unconfirmed_mono != 0 &&
+              MonotonicNs() - rit->second.unconfirmed_mono >= options_.unconfirmed_grace_ns) {
+            VenueOrderState st;
+            st.status = VenueOrderStatus::kRejected;
+            st.reason = rit->second.unconfirmed_reason.empty() ? "venue:error:not_at_venue"
+                                                               : rit->second.unconfirmed_reason;
+            ApplyVenueStateLocked(id, st, now, &events);
+          }
+        } else {
+          tickmesh::runtime::WarnOnce("execution-live-order-vanished",
+                                      "acked live order unknown to the venue",
+                                      {{"venue", venue}, {"order_id", id}});
+        }
+      } else if (answer.status().code() == absl::StatusCode::kUnimplemented) {
+        tickmesh::runtime::WarnOnce(
+            "execution-live-query-unimplemented",
+            "venue cannot look up closed orders; order left open until the venue lists it",
+            {{"venue", venue}, {"order_id", id}, {"error", answer.status().ToString()}});
+      }
+      break;
+    }
+  }
+  PublishLocked(&events);
+}
+
+std::vector<Order> ExecutionEngine::OnVenueOpenOrders(
+    const std::string& venue, const absl::StatusOr<std::vector<VenueOrderState>>& open,
+    int64_t call_ns) {
+  VenueCallsFamily()
+      .Add({{"venue", venue}, {"call", "open_orders"}, {"result", CallResult(open.status())}})
+      .Increment();
+  VenueCallSecondsFamily()
+      .Add({{"venue", venue}, {"call", "open_orders"}}, tickmesh::runtime::LatencyBuckets())
+      .Observe(static_cast<double>(call_ns) / 1e9);
+  const bool failed = IsVenueFailure(open.status(), call_ns, options_.venue_timeout_ns);
+  std::vector<Order> missing;
+  std::lock_guard<std::mutex> lock(mu_);
+  RecordBackgroundCallLocked(venue, !failed, /*count_success=*/false);
+  RemoteVenueState& vs = remote_state_[venue];
+  if (!open.ok()) {
+    ++vs.call_errors;
+    vs.last_error = std::string(open.status().message()).substr(0, 256);
+    tickmesh::runtime::WarnOnce(absl::StrCat("execution-live-poll-", venue),
+                                "live venue open orders poll failed",
+                                {{"venue", venue}, {"error", open.status().ToString()}});
+    return missing;
+  }
+  // The venue's client order id is execution's order id (see LiveVenue).
+  std::unordered_map<std::string, const VenueOrderState*> by_id;
+  for (const VenueOrderState& st : *open) by_id[st.client_order_id] = &st;
+  std::vector<OrderEvent> events;
+  const int64_t now = NowUnixNs();
+  size_t pending = 0, unconfirmed = 0, open_n = 0, cancelling = 0;
+  std::vector<std::string> ids;
+  for (const auto& [id, ro] : remote_orders_) {
+    if (ro.venue == venue) ids.push_back(id);
+  }
+  for (const std::string& id : ids) {
+    auto rit = remote_orders_.find(id);
+    if (rit == remote_orders_.end()) continue;
+    if (rit->second.place_pending) continue;  // its place answer comes first
+    const OrderRecord* rec = orders_.Find(id);
+    if (rec == nullptr) {
+      remote_orders_.erase(rit);
+      continue;
+    }
+    auto it = by_id.find(id);
+    if (it != by_id.end()) {
+      rit->second.unconfirmed_mono = 0;
+      VenueOrderState st = *it->second;
+      st.status = VenueOrderStatus::kOpen;
+      ApplyVenueStateLocked(id, st, now, &events);
+      by_id.erase(it);
+    } else {
+      missing.push_back(rec->order);
+    }
+  }
+  for (const auto& [id, ro] : remote_orders_) {
+    if (ro.venue != venue) continue;
+    if (ro.place_pending) {
+      ++pending;
+    } else if (ro.unconfirmed_mono != 0) {
+      ++unconfirmed;
+    } else if (ro.cancel_pending) {
+      ++cancelling;
+    } else {
+      ++open_n;
+    }
+  }
+  // What is left is open at the venue but not execution's: reported, not adopted (another system
+  // or a person may own it; execution never manages orders it did not place).
+  vs.foreign_open_orders = by_id.size();
+  for (const auto& [cid, st] : by_id) {
+    if (vs.reported_foreign.size() >= 10'000 || !vs.reported_foreign.insert(cid).second) continue;
+    tickmesh::runtime::LogWarn("open order at the venue unknown to execution (not adopted)",
+                               {{"venue", venue},
+                                {"client_order_id", cid},
+                                {"venue_order_id", st->venue_order_id},
+                                {"symbol", st->symbol},
+                                {"qty_e8", st->qty_e8},
+                                {"price_e8", st->price_e8}});
+  }
+  auto& g = VenueOrdersFamily();
+  g.Add({{"venue", venue}, {"state", "pending"}}).Set(static_cast<double>(pending));
+  g.Add({{"venue", venue}, {"state", "unconfirmed"}}).Set(static_cast<double>(unconfirmed));
+  g.Add({{"venue", venue}, {"state", "open"}}).Set(static_cast<double>(open_n));
+  g.Add({{"venue", venue}, {"state", "cancelling"}}).Set(static_cast<double>(cancelling));
+  g.Add({{"venue", venue}, {"state", "foreign"}}).Set(static_cast<double>(by_id.size()));
+  PublishLocked(&events);
+  return missing;
+}
+
+void ExecutionEngine::OnVenueBalances(
+    const std::string& venue, const absl::StatusOr<std::vector<VenueAssetBalance>>& balances,
+    int64_t call_ns) {
+  VenueCallsFamily()
+      .Add({{"venue", venue}, {"call", "balances"}, {"result", CallResult(balances.status())}})
+      .Increment();
+  VenueCallSecondsFamily()
+      .Add({{"venue", venue}, {"call", "balances"}}, tickmesh::runtime::LatencyBuckets())
+      .Observe(static_cast<double>(call_ns) / 1e9);
+  const bool failed = IsVenueFailure(balances.status(), call_ns, options_.venue_timeout_ns);
+  std::lock_guard<std::mutex> lock(mu_);
+  RecordBackgroundCallLocked(venue, !failed, /*count_success=*/false);
+  RemoteVenueState& vs = remote_state_[venue];
+  if (!balances.ok()) {
+    ++vs.call_errors;
+    vs.last_error = std::string(balances.status().message()).substr(0, 256);
+    tickmesh::runtime::WarnOnce(absl::StrCat("execution-live-balances-", venue),
+                                "live venue balances poll failed",
+                                {{"venue", venue}, {"error", balances.status().ToString()}});
+    return;
+  }
+  // The venue is the source of truth: its balances replace execution's for that venue, and are
+  // written to the cache and persistence like any balance change.
+  const int64_t now = NowUnixNs();
+  std::vector<tickmesh::v1::Record> records;
+  for (const VenueAssetBalance& vb : *balances) {
+    tickmesh::v1::Balance b;
+    b.set_venue(venue);
+    b.set_asset(vb.asset);
+    b.set_total_e8(vb.total_e8);
+    b.set_available_e8(vb.available_e8);
+    const tickmesh::v1::Balance before = portfolio_.GetBalance(venue, vb.asset);
+    if (before.total_e8() == vb.total_e8 && before.available_e8() == vb.available_e8 &&
+        vs.balances_reconciled) {
+      continue;
+    }
+    b.set_updated_unix_ns(NextStateNsLocked(now));
+    if (auto s = portfolio_.RestoreBalance(b); !s.ok()) {
+      tickmesh::runtime::WarnOnce("execution-live-balance-refused", "venue balance not applied",
+                                  {{"venue", venue}, {"asset", vb.asset}, {"error", s.ToString()}});
+      continue;
+    }
+    if (cache_put_) {
+      cache_put_(absl::StrCat("balance:", venue, ":", vb.asset), b.SerializeAsString());
+    }
+    if (outbox_ != nullptr) *records.emplace_back().mutable_balance() = std::move(b);
+  }
+  vs.balances_reconciled = true;
+  if (outbox_ != nullptr && !records.empty()) outbox_->Append(std::move(records));
 }
 
 }  // namespace tickmesh::execution

@@ -1,5 +1,6 @@
 // ExecutionEngine: execution's logic without gRPC — signals and API requests become orders, pass
-// pre-trade risk, go to the paper venue, and their fills update positions and balances. Every
+// pre-trade risk, go to a venue (the paper venue, or a live venue through its VenueWorker), and
+// their fills update positions and balances. Every
 // order change is published as an OrderEvent to StreamOrderEvents subscribers and appended to the
 // persistence outbox; balances and positions after each fill go to the cache writer.
 //
@@ -8,6 +9,13 @@
 // pushes onto bounded subscriber queues (runtime::FanOut), the outbox is an in-memory queue drained
 // by its own thread, the cache writer conflates in memory. Event seq numbers are therefore
 // assigned and published in the same order.
+//
+// Venues (venue.h): the paper venue is in-process and answers under the mutex, so Submit returns
+// its verdict (ACKED / FILLED / REJECTED ...). A remote (live) venue registered with
+// AddRemoteVenue is called only from its VenueWorker thread: Submit records the order NEW (event
+// + outbox record appended before the venue call is even queued), returns it as NEW, and the
+// ack / fills / rejection follow as events when the worker applies the venue's answer through the
+// engine. Cancel of a live order likewise returns the order as it is and CANCELLED follows.
 //
 // Example:
 //   OutboxQueue outbox({});
@@ -22,8 +30,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -35,6 +45,7 @@
 #include "order_manager.h"
 #include "outbox.h"
 #include "paper_venue.h"
+#include "paper_venue_adapter.h"
 #include "portfolio.h"
 #include "rate_limit.h"
 #include "risk.h"
@@ -42,6 +53,8 @@
 #include "tickmesh/v1/execution.pb.h"
 #include "tickmesh/v1/market_data.pb.h"
 #include "tickmesh/v1/signal.pb.h"
+#include "venue.h"
+#include "venue_worker.h"
 
 namespace tickmesh::execution {
 
@@ -59,6 +72,10 @@ struct EngineOptions {
   bool breaker_enabled = true;
   CircuitBreaker::Options breaker;
   int64_t venue_timeout_ns = 1'000'000'000;
+  // Live venues: a place whose outcome is unknown (transport error, timeout) stays NEW until the
+  // venue lists or finds the order; "not found" answers are only believed this long after the
+  // place call (the request may still be on its way), then the order is REJECTED.
+  int64_t unconfirmed_grace_ns = 10'000'000'000;
 };
 
 // Per-subscriber state of StreamOrderEvents.
@@ -124,6 +141,11 @@ class ExecutionEngine {
   // status value.
   absl::StatusOr<tickmesh::v1::ListOrdersResponse> ListOrders(
       const tickmesh::v1::ListOrdersRequest& request) const;
+  // The (venue, symbol) book as market-data last gave it, up to `depth` levels per side best
+  // first; nullopt when unknown or unusable (stale). For the algo runner's liquidity sizing.
+  std::optional<tickmesh::v1::BookSnapshot> BookSnapshot(const std::string& venue,
+                                                         const std::string& symbol,
+                                                         size_t depth) const;
   // Positions marked at the current mid (when the book is usable).
   tickmesh::v1::GetPositionsResponse GetPositions(
       const tickmesh::v1::GetPositionsRequest& request) const;
@@ -141,11 +163,33 @@ class ExecutionEngine {
   // Ends every event stream (drain).
   void CloseStreams();
 
+  // Routes orders of venue `venue->name()` to that remote venue through a VenueWorker (see
+  // venue_worker.h). Call before Restore / StartVenues and before serving. `limiter` (may be
+  // null) charges the worker's polls (RequestClass::kQuery). INVALID_ARGUMENT for a venue that is
+  // not remote(), ALREADY_EXISTS for a name registered twice, FAILED_PRECONDITION after
+  // StartVenues.
+  absl::Status AddRemoteVenue(std::unique_ptr<Venue> venue, RateLimiter* limiter,
+                              VenueWorker::Options options);
+  // Starts every venue worker; each first reconciles with its venue (balances replace the
+  // engine's balances of that venue; open orders update known orders, unknown ones are reported,
+  // not adopted).
+  void StartVenues();
+  // Waits up to `timeout` for every worker's start-up reconciliation; returns the venues that did
+  // not complete it (empty = all done).
+  std::vector<std::string> WaitVenuesReconciled(absl::Duration timeout);
+  // Stops the workers (joins them; queued venue calls are dropped, see venue_worker.h).
+  // Idempotent; the destructor calls it.
+  void StopVenues();
+  // True for a venue registered with AddRemoteVenue.
+  bool IsRemoteVenue(const std::string& venue) const { return remote_.count(venue) != 0; }
+
   // Restart reconciliation (call before serving): adopts state read back from persistence.
   // Balances first, then positions, then open orders: a LIMIT GTC order that was ACKED or
   // PARTIALLY_FILLED rests on the paper venue again; any other ACKED/PARTIALLY_FILLED order
   // (MARKET, IOC, FOK: its immediate part is over) is CANCELLED; a NEW order (never confirmed
-  // by the venue before the restart) is REJECTED "venue:unconfirmed_at_restart". Those
+  // by the venue before the restart) is REJECTED "venue:unconfirmed_at_restart". Orders of a
+  // remote venue all stay open (NEW ones as unconfirmed): their venue worker resolves them
+  // against the venue (open orders, then per-order queries). Those
   // closings emit events (persisted through the outbox). Malformed records are skipped, logged
   // and counted in `skipped`. Positions and balances are also written to the cache.
   struct RestoreSummary {
@@ -197,6 +241,46 @@ class ExecutionEngine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t NextStateNsLocked(int64_t now_unix_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Remote venues. Per open order on a remote venue, what is in flight.
+  struct RemoteOrder {
+    std::string venue;
+    bool place_pending = true;       // the place call has not been answered yet
+    int64_t unconfirmed_mono = 0;    // != 0: place outcome unknown since then
+    std::string unconfirmed_reason;  // reject reason if the venue never got it
+    bool cancel_pending = false;
+  };
+  struct RemoteVenueState {
+    bool balances_reconciled = false;
+    size_t foreign_open_orders = 0;          // open at the venue, unknown to execution (reported)
+    std::set<std::string> reported_foreign;  // client ids already logged (bounded)
+    uint64_t call_errors = 0;
+    std::string last_error;
+  };
+  VenueWorker* Remote(const std::string& venue) const;
+  // Worker callbacks (worker thread; take the mutex).
+  void OnVenueAnswer(const std::string& venue, VenueWorker::Call call,
+                     const tickmesh::v1::Order& order,
+                     const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns);
+  std::vector<tickmesh::v1::Order> OnVenueOpenOrders(
+      const std::string& venue, const absl::StatusOr<std::vector<VenueOrderState>>& open,
+      int64_t call_ns);
+  void OnVenueBalances(const std::string& venue,
+                       const absl::StatusOr<std::vector<VenueAssetBalance>>& balances,
+                       int64_t call_ns);
+  bool HasTrackedOrders(const std::string& venue) const;
+  // Applies the venue's view of an order: ack if NEW, fills (given, or derived from cumulative
+  // figures), then the final state. Forgets remote bookkeeping once the order is terminal.
+  void ApplyVenueStateLocked(const std::string& order_id, const VenueOrderState& state,
+                             int64_t now_unix_ns, std::vector<tickmesh::v1::OrderEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records the outcome of a venue call that Submit's breaker admission did not cover (cancels,
+  // polls) — only while the breaker is closed, so half-open probes stay those of new orders.
+  // Polls record failures only (`count_success` false): a venue that stops answering trips the
+  // breaker even while no order goes out, but answered polls do not dilute failing orders.
+  void RecordBackgroundCallLocked(const std::string& venue, bool success, bool count_success)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetIfTerminalLocked(const std::string& order_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const EngineOptions options_;
   OutboxQueue* const outbox_;
   const CachePut cache_put_;
@@ -207,6 +291,7 @@ class ExecutionEngine {
   OrderManager orders_ ABSL_GUARDED_BY(mu_);
   RiskEngine risk_ ABSL_GUARDED_BY(mu_);
   PaperVenue venue_ ABSL_GUARDED_BY(mu_);
+  PaperVenueAdapter paper_ ABSL_GUARDED_BY(mu_);
   Portfolio portfolio_ ABSL_GUARDED_BY(mu_);
   tickmesh::v1::KillSwitchState kill_ ABSL_GUARDED_BY(mu_);
   std::function<void(const tickmesh::v1::OrderEventBatch&)> observer_ ABSL_GUARDED_BY(mu_);
@@ -219,6 +304,11 @@ class ExecutionEngine {
   static constexpr size_t kMaxBreakers = 1024;
   std::map<std::string, CircuitBreaker> breakers_ ABSL_GUARDED_BY(mu_);
   AdmissionQueue* admission_ = nullptr;
+  // Remote venues: registered before StartVenues, read-only afterwards (no lock needed).
+  std::map<std::string, std::unique_ptr<VenueWorker>> remote_;
+  bool venues_started_ = false;
+  std::unordered_map<std::string, RemoteOrder> remote_orders_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, RemoteVenueState> remote_state_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tickmesh::execution

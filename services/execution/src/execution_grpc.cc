@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "algos_engine.h"
 #include "tickmesh/runtime/clock.h"
 
 namespace tickmesh::execution {
@@ -14,6 +16,41 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Sta
 }
 
 constexpr int kMaxStreamSymbols = 1000;
+
+tickmesh::v1::OrderRef ClientRef(const std::string& client_order_id) {
+  tickmesh::v1::OrderRef ref;
+  ref.set_client_order_id(client_order_id);
+  return ref;
+}
+
+// A TWAP / ICEBERG / LIQUIDITY_AWARE parent: validated, then held by the engine's AlgoRunner (no
+// venue call, so no rate-limit slot: each child takes its own). A client id already used by an
+// immediate order gets that order back, as the engine's idempotency would answer.
+grpc::Status SubmitAlgoParent(ExecutionEngine* engine, const tickmesh::v1::OrderRequest& order,
+                              tickmesh::v1::SubmitOrderResponse* resp) {
+  if (auto s = ValidateAlgoParent(order); !s.ok()) return ToGrpc(s);
+  AlgoRunner* algos = AttachedAlgoRunner(engine);
+  if (algos == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("order.algo: ", tickmesh::v1::ExecAlgo_Name(order.algo()),
+                                     " needs the algo runner, which is not running"));
+  }
+  if (!algos->Get(ClientRef(order.client_order_id())).has_value()) {
+    auto existing = engine->GetOrder(ClientRef(order.client_order_id()));
+    if (existing.ok()) {
+      if (existing->status() == tickmesh::v1::ORDER_STATUS_REJECTED) {
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, existing->reject_reason());
+      }
+      *resp->mutable_order() = std::move(*existing);
+      resp->set_duplicate(true);
+      return grpc::Status::OK;
+    }
+  }
+  auto result = algos->Submit(order);
+  if (!result.ok()) return ToGrpc(result.status());
+  *resp = std::move(*result);
+  return grpc::Status::OK;
+}
 
 // A writer that ends at once with `status` (for a malformed subscription).
 class RejectedWriter : public grpc::ServerWriteReactor<tickmesh::v1::OrderEventBatch> {
@@ -34,6 +71,17 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Submit(grpc::CallbackServerContext* ctx
                                                 tickmesh::v1::SubmitOrderResponse* resp) {
   if (!req->has_order()) {
     return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "order is required"));
+  }
+  if (AlgoRunner::IsAlgo(req->order())) {
+    return Done(ctx, SubmitAlgoParent(engine_, req->order(), resp));
+  }
+  // An immediate order reusing a parent's client id gets the parent back (idempotency).
+  if (AlgoRunner* algos = AttachedAlgoRunner(engine_)) {
+    if (auto parent = algos->Get(ClientRef(req->order().client_order_id()))) {
+      *resp->mutable_order() = std::move(*parent);
+      resp->set_duplicate(true);
+      return Done(ctx, grpc::Status::OK);
+    }
   }
   if (admission_ == nullptr) {
     auto result = engine_->Submit(req->order());
@@ -65,6 +113,23 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Submit(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* ExecutionGrpc::Cancel(grpc::CallbackServerContext* ctx,
                                                 const tickmesh::v1::CancelOrderRequest* req,
                                                 tickmesh::v1::CancelOrderResponse* resp) {
+  // A parent of an execution algorithm: the runner stops it and cancels its open child.
+  if (AlgoRunner* algos = AttachedAlgoRunner(engine_)) {
+    if (auto parent = algos->Get(req->ref())) {
+      auto cancel = [algos, req, resp]() -> grpc::Status {
+        auto result = algos->Cancel(req->ref());
+        if (!result.ok()) return ToGrpc(result.status());
+        *resp->mutable_order() = std::move(*result);
+        return grpc::Status::OK;
+      };
+      if (admission_ == nullptr) return Done(ctx, cancel());
+      auto* reactor = ctx->DefaultReactor();
+      admission_->Submit(
+          parent->venue(), RequestClass::kCancel, [reactor, cancel] { reactor->Finish(cancel()); },
+          [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
+      return reactor;
+    }
+  }
   if (admission_ == nullptr) {
     auto result = engine_->Cancel(req->ref());
     if (!result.ok()) return Done(ctx, ToGrpc(result.status()));
@@ -93,6 +158,12 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Cancel(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* ExecutionGrpc::GetOrder(grpc::CallbackServerContext* ctx,
                                                   const tickmesh::v1::GetOrderRequest* req,
                                                   tickmesh::v1::GetOrderResponse* resp) {
+  if (AlgoRunner* algos = AttachedAlgoRunner(engine_)) {
+    if (auto parent = algos->Get(req->ref())) {
+      *resp->mutable_order() = std::move(*parent);
+      return Done(ctx, grpc::Status::OK);
+    }
+  }
   auto result = engine_->GetOrder(req->ref());
   if (!result.ok()) return Done(ctx, ToGrpc(result.status()));
   *resp->mutable_order() = std::move(*result);

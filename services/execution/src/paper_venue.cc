@@ -36,10 +36,124 @@ int64_t Walk(const Levels& levels, int64_t qty, Accept accept,
   return taken;
 }
 
+// Displayed quantity at `price` on `side`'s own side of `book` (bids for a buy), 0 if none.
+int64_t OwnLevelQty(const L2Book& book, Side side, int64_t price) {
+  if (side == tickmesh::v1::SIDE_BUY) {
+    auto it = book.bids().find(price);
+    return it == book.bids().end() ? 0 : it->second;
+  }
+  auto it = book.asks().find(price);
+  return it == book.asks().end() ? 0 : it->second;
+}
+
 }  // namespace
+
+void PaperVenue::JoinQueue(Resting& r, const L2Book& book) {
+  r.queue_known = true;
+  r.level_e8 = OwnLevelQty(book, r.side, r.price_e8);
+  r.queue_ahead_e8 = r.level_e8;
+}
+
+std::optional<int64_t> PaperVenue::QueueAhead(const std::string& order_id) const {
+  auto it = resting_index_.find(order_id);
+  if (it == resting_index_.end()) return std::nullopt;
+  auto rit = resting_.find(it->second);
+  if (rit == resting_.end()) return std::nullopt;
+  auto oit = rit->second.find(OrderNumber(order_id));
+  if (oit == rit->second.end() || !oit->second.queue_known) return std::nullopt;
+  return oit->second.queue_ahead_e8;
+}
+
+VenueFill PaperVenue::MakerFill(const Resting& r, int64_t qty) const {
+  VenueFill f;
+  f.order_id = r.order_id;
+  f.price_e8 = r.price_e8;
+  f.qty_e8 = qty;
+  f.liquidity = tickmesh::v1::LIQUIDITY_MAKER;
+  f.fee_e8 = FeeE8(MulE8(f.price_e8, qty).value_or(0), options_.maker_fee_bps).value_or(0);
+  return f;
+}
+
+void PaperVenue::UpdateQueues(const std::string& key, const L2Book& book) {
+  auto rit = resting_.find(key);
+  if (rit == resting_.end()) return;
+  for (auto& [n, r] : rit->second) {
+    if (!r.queue_known) {
+      JoinQueue(r, book);
+      continue;
+    }
+    const int64_t level = OwnLevelQty(book, r.side, r.price_e8);
+    if (level < r.level_e8) {
+      // Cancels spread evenly over the queue: the share ahead shrinks in proportion.
+      r.queue_ahead_e8 =
+          static_cast<int64_t>(static_cast<__int128>(r.queue_ahead_e8) * level / r.level_e8);
+    }
+    r.level_e8 = level;
+  }
+}
+
+void PaperVenue::MatchTrade(const std::string& key, const tickmesh::v1::Trade& trade,
+                            std::vector<VenueFill>* fills) {
+  auto rit = resting_.find(key);
+  if (rit == resting_.end() || rit->second.empty()) return;
+  const int64_t p = trade.price_e8();
+  const int64_t q = trade.qty_e8();
+  // A sell aggressor hits bids (resting buys at or above the print), a buy aggressor lifts asks.
+  const bool hits_buys = trade.aggressor_side() != tickmesh::v1::SIDE_BUY;
+  const bool hits_sells = trade.aggressor_side() != tickmesh::v1::SIDE_SELL;
+  std::vector<Resting*> reached;
+  for (auto& [n, r] : rit->second) {
+    const bool buy = r.side == tickmesh::v1::SIDE_BUY;
+    if (buy ? (hits_buys && r.price_e8 >= p) : (hits_sells && r.price_e8 <= p)) {
+      reached.push_back(&r);
+    }
+  }
+  // Best price first (highest buy, lowest sell), then oldest (map order).
+  std::stable_sort(reached.begin(), reached.end(), [](const Resting* a, const Resting* b) {
+    const int64_t ka = a->side == tickmesh::v1::SIDE_BUY ? -a->price_e8 : a->price_e8;
+    const int64_t kb = b->side == tickmesh::v1::SIDE_BUY ? -b->price_e8 : b->price_e8;
+    return ka < kb;
+  });
+  const std::string quote = QuoteAsset(key.substr(key.find('\x1f') + 1));
+  int64_t left = q;      // what the print can still give to paper orders
+  int64_t at_level = 0;  // given to paper orders at the print's price (older ones first)
+  std::vector<std::string> done;
+  for (Resting* r : reached) {
+    int64_t eligible;
+    if (r->price_e8 != p) {  // traded through the order's level
+      r->queue_known = true;
+      r->queue_ahead_e8 = 0;
+      r->level_e8 = 0;
+      eligible = left;
+    } else {
+      if (!r->queue_known) continue;  // no queue to place it in yet
+      const int64_t consumed = std::min(r->queue_ahead_e8, q);
+      r->queue_ahead_e8 -= consumed;
+      r->level_e8 -= std::min(r->level_e8, q);
+      eligible = std::min(left, q - consumed - at_level);
+    }
+    const int64_t take = std::min(eligible, r->remaining_e8);
+    if (take <= 0) continue;
+    if (r->price_e8 == p) at_level += take;
+    VenueFill f = MakerFill(*r, take);
+    f.fee_asset = quote;
+    fills->push_back(std::move(f));
+    left -= take;
+    r->remaining_e8 -= take;
+    if (r->remaining_e8 == 0) done.push_back(r->order_id);
+  }
+  for (const auto& id : done) CancelResting(id);
+}
 
 absl::Status PaperVenue::ApplyMarketEvent(const tickmesh::v1::MarketEvent& event,
                                           std::vector<VenueFill>* fills) {
+  if (event.has_trade()) {
+    if (event.trade().price_e8() <= 0 || event.trade().qty_e8() <= 0) {
+      return absl::InvalidArgumentError("trade: price_e8 and qty_e8 must be > 0");
+    }
+    MatchTrade(InstrumentKey(event.venue(), event.symbol()), event.trade(), fills);
+    return absl::OkStatus();
+  }
   if (!event.has_snapshot() && !event.has_delta()) return absl::OkStatus();
   const std::string key = InstrumentKey(event.venue(), event.symbol());
   auto it = books_.find(key);
@@ -55,7 +169,10 @@ absl::Status PaperVenue::ApplyMarketEvent(const tickmesh::v1::MarketEvent& event
   L2Book& book = it->second;
   absl::Status s = event.has_snapshot() ? book.ApplySnapshot(event.snapshot(), event.seq())
                                         : book.ApplyDelta(event.delta(), event.seq());
-  if (s.ok() && book.usable()) MatchResting(key, book, fills);
+  if (s.ok() && book.usable()) {
+    UpdateQueues(key, book);
+    MatchResting(key, book, fills);
+  }
   return s;
 }
 
@@ -88,14 +205,9 @@ void PaperVenue::MatchResting(const std::string& key, const L2Book& book,
         if (avail[level].second == 0) ++level;
       }
       if (taken == 0) break;  // worse-priced orders cannot cross either
-      VenueFill f;
-      f.order_id = r->order_id;
-      f.price_e8 = r->price_e8;
-      f.qty_e8 = taken;
-      f.liquidity = tickmesh::v1::LIQUIDITY_MAKER;
-      f.fee_e8 = FeeE8(MulE8(f.price_e8, taken).value_or(0), options_.maker_fee_bps).value_or(0);
+      r->queue_ahead_e8 = 0;  // the market traded through its level
       r->remaining_e8 -= taken;
-      fills->push_back(std::move(f));
+      fills->push_back(MakerFill(*r, taken));
       if (r->remaining_e8 == 0) done.push_back(r->order_id);
     }
   };
@@ -167,9 +279,46 @@ ExecutionReport PaperVenue::Execute(const Order& order) {
   r.side = order.side();
   r.price_e8 = limit;
   r.remaining_e8 = want - taken;
+  JoinQueue(r, book);
   resting_[key][r.order_number] = r;
   resting_index_[r.order_id] = key;
   return report;
+}
+
+absl::Status PaperVenue::Send(const Order& order, int64_t now_ns) {
+  if (in_flight_.size() >= kMaxInFlight) {
+    return absl::ResourceExhaustedError("paper venue: too many orders in flight");
+  }
+  int64_t arrival = now_ns + std::max<int64_t>(options_.ack_latency_ns, 0);
+  if (!in_flight_.empty()) arrival = std::max(arrival, in_flight_.back().arrival_ns);
+  in_flight_.push_back(InFlight{arrival, order});
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<Order, ExecutionReport>> PaperVenue::Arrive(int64_t now_ns) {
+  std::vector<std::pair<Order, ExecutionReport>> out;
+  while (!in_flight_.empty() && in_flight_.front().arrival_ns <= now_ns) {
+    Order order = std::move(in_flight_.front().order);
+    in_flight_.pop_front();
+    ExecutionReport report = Execute(order);
+    out.emplace_back(std::move(order), std::move(report));
+  }
+  return out;
+}
+
+bool PaperVenue::CancelInFlight(const std::string& order_id) {
+  for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
+    if (it->order.order_id() == order_id) {
+      in_flight_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<int64_t> PaperVenue::next_arrival_ns() const {
+  if (in_flight_.empty()) return std::nullopt;
+  return in_flight_.front().arrival_ns;
 }
 
 bool PaperVenue::RestoreResting(const Order& order) {
@@ -187,6 +336,8 @@ bool PaperVenue::RestoreResting(const Order& order) {
   r.side = order.side();
   r.price_e8 = order.price_e8();
   r.remaining_e8 = remaining;
+  if (auto bit = books_.find(key); bit != books_.end() && bit->second.usable())
+    JoinQueue(r, bit->second);
   resting_[key][r.order_number] = r;
   resting_index_[r.order_id] = key;
   return true;

@@ -7,22 +7,61 @@
 //  - LIMIT orders take the levels at or better than the limit the same way (TAKER); the remainder
 //    rests (GTC, the default), is cancelled (IOC) or, for FOK, the whole order expires unfilled
 //    unless the book can fill all of it.
-//  - A resting order fills (MAKER, at its limit price) when a later book update crosses it, up to
-//    the crossing size. Resting orders are matched best price first, then oldest first, sharing
-//    the crossing liquidity within one update. Queue position is not modelled.
+//  - Resting orders fill as MAKER at their own limit price, in two ways:
+//     1. Crossing: a book update whose opposite side reaches the order's price (an ask <= a resting
+//        buy's price, a bid >= a resting sell's) fills it up to the crossing size — the market
+//        traded through its level, so its queue is gone. Resting orders share the crossing
+//        liquidity best price first, then oldest first, within one update.
+//     2. Queue position (trades at its level): see below.
 //  - Paper fills do not remove liquidity from the market book (the next update from the real
 //    market replaces it); paper orders never match each other.
 //  - Fees: taker_fee_bps / maker_fee_bps of the fill notional, charged in the quote asset,
 //    rounded up.
+//
+// Queue position model (per resting order, all quantities e8):
+//  - ahead: displayed quantity queued before the order at its price level on its own side (bids
+//    for a buy). On resting it is the whole displayed size of that level (0 if the level is
+//    empty): the order joins behind everything shown. An order restored at start-up before its
+//    book is usable takes its `ahead` from the first usable book.
+//  - level: the displayed size of that level as last accounted for.
+//  - Book update (snapshot or delta) showing the level at size L:
+//      L < level (a decrease not explained by trades, i.e. cancels): cancels are assumed to be
+//      spread evenly over the queue, so ahead := floor(ahead * L / level) (a level that
+//      disappears leaves nothing ahead);
+//      L > level: the new quantity joined behind; ahead is unchanged.
+//      Then level := L.
+//  - Trade print (MarketEvent.trade; aggressor SELL — or unknown — hits resting buys, BUY hits
+//    resting sells) of quantity q at price p:
+//      at the order's price: the front of the queue trades first: ahead' = max(0, ahead - q),
+//      level -= min(level, q) (so the book update that follows is not counted twice), and the
+//      order fills min(remaining, q - (ahead - ahead'), what is left of the print);
+//      through the order's price (p below a resting buy, above a resting sell): the level was
+//      traded away: ahead = level = 0 and the order fills min(remaining, what is left of the
+//      print).
+//    One print fills paper orders best price first, then oldest first, and never more than its
+//    quantity in total; at the print's price, the part beyond the queue goes to the older paper
+//    order first (ahead is advanced for every order the print reaches).
+//  - An order fills only through a trade once its queue ahead is consumed, or by crossing.
+//    Without trade events (feeds that carry books only) queues advance by level decreases alone.
+//  - Limits of the model: a decrease that arrives before the trade print explaining it is first
+//    treated as cancels; hidden/iceberg liquidity and the venue's own priority rules are not
+//    modelled.
+//
+// Latency model (optional, Options::ack_latency_ns): Send() puts an order in flight; it reaches
+// the matching engine ack_latency_ns later and Arrive() executes it then, against the book as it
+// is at that time (book events applied meanwhile count), in the order sent. An order cancelled
+// while in flight (CancelInFlight) never reaches the book. Execute() is the zero-latency path.
 // Not thread-safe: the owner serialises calls.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -63,22 +102,41 @@ class PaperVenue {
     int64_t maker_fee_bps = 0;
     // First venue order number ("p-<n>"); seeded from the clock by the service with persistence.
     uint64_t first_venue_id = 1;
+    // Time from Send() to the order reaching the book (see the latency model); 0 = none.
+    int64_t ack_latency_ns = 0;
   };
+  // Orders in flight at once (Send refuses more).
+  static constexpr size_t kMaxInFlight = 100'000;
   explicit PaperVenue(Options options)
       : options_(options),
         next_venue_id_(options.first_venue_id == 0 ? 1 : options.first_venue_id) {}
 
   // Applies one market event. Book snapshots/deltas update the (venue, symbol) book (see L2Book
-  // for sequencing) and then match resting orders of that instrument, appending their fills to
-  // *fills. Other payloads are ignored. Returns the book's status (OK, DATA_LOSS on a gap,
-  // FAILED_PRECONDITION while stale, INVALID_ARGUMENT for a malformed event, RESOURCE_EXHAUSTED
-  // past kMaxInstruments).
+  // for sequencing), advance the queue positions of resting orders of that instrument and match
+  // those the book crosses; trades advance queues and fill resting orders at the front (see the
+  // model above). Fills are appended to *fills. Other payloads are ignored. Returns the book's
+  // status (OK, DATA_LOSS on a gap, FAILED_PRECONDITION while stale, INVALID_ARGUMENT for a
+  // malformed event or a trade with a non-positive price or quantity — nothing changed,
+  // RESOURCE_EXHAUSTED past kMaxInstruments).
   absl::Status ApplyMarketEvent(const tickmesh::v1::MarketEvent& event,
                                 std::vector<VenueFill>* fills);
 
   // Executes a new order (symbol must be BASE-QUOTE; the caller validated it). See the rules
   // above.
   ExecutionReport Execute(const tickmesh::v1::Order& order);
+
+  // Latency model: puts `order` in flight at `now_ns`; it arrives at
+  // max(now_ns + ack_latency_ns, the previous arrival) so orders reach the book in the order
+  // sent. RESOURCE_EXHAUSTED (nothing queued) past kMaxInFlight orders in flight.
+  absl::Status Send(const tickmesh::v1::Order& order, int64_t now_ns);
+  // Executes (as Execute) every in-flight order whose arrival time is <= now_ns, oldest first,
+  // against the current books; returns (order, report) per order.
+  std::vector<std::pair<tickmesh::v1::Order, ExecutionReport>> Arrive(int64_t now_ns);
+  // Removes an in-flight order; false if it is not in flight (arrived or unknown).
+  bool CancelInFlight(const std::string& order_id);
+  // Arrival time of the oldest in-flight order, nullopt when none.
+  std::optional<int64_t> next_arrival_ns() const;
+  size_t in_flight_count() const { return in_flight_.size(); }
 
   // Restart reconciliation: puts an open LIMIT GTC order (restored from persistence) back on the
   // book with its remaining qty, in time priority by order number. False (nothing done) for an
@@ -96,6 +154,10 @@ class PaperVenue {
   // The book, or nullptr if never seen.
   const L2Book* Book(const std::string& venue, const std::string& symbol) const;
 
+  // Displayed quantity queued ahead of a resting order at its price level; nullopt if it is not
+  // resting (or its queue is not known yet: restored before its book was usable).
+  std::optional<int64_t> QueueAhead(const std::string& order_id) const;
+
   size_t resting_count() const { return resting_index_.size(); }
   size_t book_count() const { return books_.size(); }
 
@@ -106,11 +168,28 @@ class PaperVenue {
     tickmesh::v1::Side side = tickmesh::v1::SIDE_UNSPECIFIED;
     int64_t price_e8 = 0;
     int64_t remaining_e8 = 0;
+    // Queue position (see the model in the banner).
+    bool queue_known = false;
+    int64_t queue_ahead_e8 = 0;
+    int64_t level_e8 = 0;
   };
   void MatchResting(const std::string& key, const L2Book& book, std::vector<VenueFill>* fills);
+  // Advances queue positions of the instrument's resting orders after a book change.
+  void UpdateQueues(const std::string& key, const L2Book& book);
+  void MatchTrade(const std::string& key, const tickmesh::v1::Trade& trade,
+                  std::vector<VenueFill>* fills);
+  VenueFill MakerFill(const Resting& r, int64_t qty) const;
+  // Starts a resting order's queue behind the displayed size of its level.
+  static void JoinQueue(Resting& r, const L2Book& book);
+
+  struct InFlight {
+    int64_t arrival_ns = 0;
+    tickmesh::v1::Order order;
+  };
 
   Options options_;
   uint64_t next_venue_id_;
+  std::deque<InFlight> in_flight_;
   std::unordered_map<std::string, L2Book> books_;
   // Instrument key -> order number -> resting order.
   std::unordered_map<std::string, std::map<uint64_t, Resting>> resting_;

@@ -1,5 +1,6 @@
 #include "portfolio.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -70,7 +71,12 @@ absl::Status Portfolio::ApplyFill(const tickmesh::v1::Fill& fill) {
                                    : static_cast<__int128>(*notional) - fill.fee_e8();
   auto new_base = FitInt64(static_cast<__int128>(base.total_e8()) + signed_fill);
   auto new_quote = FitInt64(static_cast<__int128>(quote.total_e8()) + quote_delta);
-  if (!new_base || !new_quote) return absl::OutOfRangeError("balance overflows");
+  // Available moves by the same amount (held funds a live venue reported stay held).
+  auto new_base_avail = FitInt64(static_cast<__int128>(base.available_e8()) + signed_fill);
+  auto new_quote_avail = FitInt64(static_cast<__int128>(quote.available_e8()) + quote_delta);
+  if (!new_base || !new_quote || !new_base_avail || !new_quote_avail) {
+    return absl::OutOfRangeError("balance overflows");
+  }
 
   pos.set_venue(fill.venue());
   pos.set_symbol(fill.symbol());
@@ -81,10 +87,10 @@ absl::Status Portfolio::ApplyFill(const tickmesh::v1::Fill& fill) {
   positions_[pkey] = pos;
 
   base.set_total_e8(*new_base);
-  base.set_available_e8(*new_base);
+  base.set_available_e8(*new_base_avail);
   base.set_updated_unix_ns(fill.unix_ns());
   quote.set_total_e8(*new_quote);
-  quote.set_available_e8(*new_quote);
+  quote.set_available_e8(*new_quote_avail);
   quote.set_updated_unix_ns(fill.unix_ns());
   return absl::OkStatus();
 }
@@ -132,7 +138,8 @@ absl::Status Portfolio::RestoreBalance(const Balance& balance) {
   b.set_venue(balance.venue());
   b.set_asset(balance.asset());
   b.set_total_e8(balance.total_e8());
-  b.set_available_e8(balance.total_e8());  // no reservations yet
+  // Available as given (a live venue's free funds) unless it exceeds the total.
+  b.set_available_e8(std::min(balance.available_e8(), balance.total_e8()));
   b.set_updated_unix_ns(balance.updated_unix_ns());
   balances_[{b.venue(), b.asset()}] = std::move(b);
   return absl::OkStatus();

@@ -11,7 +11,9 @@
 // and pays notional + fee of QUOTE, a sell receives notional - fee. Fees are always in QUOTE. The
 // first time an instrument is seen (EnsureInstrument or a fill), its BASE balance is created at
 // 0 and its QUOTE balance, if new, at initial_quote_e8. Balances may go negative (the paper venue
-// does not check funds). available_e8 == total_e8 (no reservations yet).
+// does not check funds). Fills move available_e8 by the same amount as total_e8; the two differ
+// only when a restored balance says so (a live venue's free funds, with the rest held by open
+// orders). Execution itself makes no reservations yet.
 // Not thread-safe: the owner serialises calls.
 #pragma once
 
@@ -40,9 +42,9 @@ class Portfolio {
   // balances may have been created).
   absl::Status ApplyFill(const tickmesh::v1::Fill& fill);
 
-  // Restart reconciliation: sets a position / balance read back from persistence (replacing any
-  // value held). INVALID_ARGUMENT for a missing venue, a symbol that is not BASE-QUOTE, a missing
-  // asset or a negative average price.
+  // Restart reconciliation: sets a position / balance read back from persistence or reported by
+  // a live venue (replacing any value held; available_e8 capped at total_e8). INVALID_ARGUMENT for
+  // a missing venue, a symbol that is not BASE-QUOTE, a missing asset or a negative average price.
   absl::Status RestorePosition(const tickmesh::v1::Position& position);
   absl::Status RestoreBalance(const tickmesh::v1::Balance& balance);
 

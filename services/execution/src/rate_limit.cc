@@ -47,7 +47,7 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     }
     BucketSpec s;
     s.name = vb[1];
-    s.cost[0] = s.cost[1] = 0;
+    s.cost[0] = s.cost[1] = s.cost[2] = 0;
     if (f[0] == "token") {
       s.max = a;
       s.decay_per_s = a / (b / 1000.0);
@@ -68,8 +68,10 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
         s.cost[0] = cost;
       } else if (cc[0] == "cancel") {
         s.cost[1] = cost;
+      } else if (cc[0] == "query") {
+        s.cost[2] = cost;
       } else {
-        return bad("class must be order or cancel");
+        return bad("class must be order, cancel or query");
       }
     }
     out[vb[0]].push_back(std::move(s));

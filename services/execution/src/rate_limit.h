@@ -48,18 +48,20 @@ namespace tickmesh::execution {
 using ClockFn = std::function<int64_t()>;
 ClockFn SteadyClock();
 
-enum class RequestClass { kOrder = 0, kCancel = 1 };
+// kQuery: the venue calls a live adapter makes to learn order states and balances (open
+// orders, order status, balances); they spend the venue's request weight like the others.
+enum class RequestClass { kOrder = 0, kCancel = 1, kQuery = 2 };
 
 struct BucketSpec {
   std::string name;
-  double max = 0;           // level limit
-  double decay_per_s = 0;   // level decrease per second
-  double cost[2] = {1, 1};  // per RequestClass
+  double max = 0;              // level limit
+  double decay_per_s = 0;      // level decrease per second
+  double cost[3] = {1, 1, 1};  // per RequestClass
 };
 
 // Parses --rate_limits: ';'-separated "VENUE/BUCKET=token:CAPACITY:WINDOW_MS:CLASS=COST[,..]" or
-// "VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..]"; CLASS is order or cancel (a class not
-// listed costs 0); VENUE "*" = every venue without its own buckets. INVALID_ARGUMENT naming the
+// "VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..]"; CLASS is order, cancel or query (a class
+// not listed costs 0); VENUE "*" = every venue without its own buckets. INVALID_ARGUMENT naming the
 // entry.
 absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     const std::string& spec);

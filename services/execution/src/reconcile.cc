@@ -24,8 +24,8 @@ absl::Status ToAbsl(const grpc::Status& s, const char* what) {
 }
 
 // Calls `call(ctx)` until it succeeds, fails for good, or `deadline` passes.
-template <typename Call, typename Reconnect>
-absl::Status WithRetry(absl::Time deadline, const char* what, Reconnect reconnect, Call call) {
+template <typename Call>
+absl::Status WithRetry(absl::Time deadline, const char* what, Call call) {
   tickmesh::runtime::Backoff backoff(absl::Milliseconds(50), absl::Seconds(1));
   while (true) {
     grpc::ClientContext ctx;
@@ -42,7 +42,6 @@ absl::Status WithRetry(absl::Time deadline, const char* what, Reconnect reconnec
     tickmesh::runtime::WarnOnce("execution-reconcile-retry", "persistence not ready, retrying",
                                 {{"query", what}, {"error", s.error_message()}});
     std::this_thread::sleep_for(absl::ToChronoNanoseconds(wait));
-    reconnect();
   }
 }
 
@@ -50,18 +49,13 @@ absl::Status WithRetry(absl::Time deadline, const char* what, Reconnect reconnec
 
 absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& options) {
   const absl::Time deadline = absl::Now() + options.timeout;
-  // A fresh channel (own subchannel pool) per attempt: a channel whose first connect was
-  // refused (persistence still starting) waits out its reconnect backoff, seconds, before trying
-  // again; a new one connects at once.
-  std::unique_ptr<v1::PersistenceService::Stub> stub;
-  auto new_stub = [&] {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetMaxReceiveMessageSize(64 << 20);
-    stub = v1::PersistenceService::NewStub(grpc::CreateCustomChannel(
-        options.persistence_address, grpc::InsecureChannelCredentials(), args));
-  };
-  new_stub();
+  // One channel that retries its connection every <= 250 ms (the default backoff would leave a
+  // channel whose first connects were refused — persistence still starting — idle for seconds).
+  tickmesh::runtime::ChannelOptions channel_options;
+  channel_options.max_reconnect_backoff = absl::Milliseconds(250);
+  channel_options.max_receive_message_bytes = 64 << 20;
+  auto stub = v1::PersistenceService::NewStub(
+      tickmesh::runtime::MakeChannel(options.persistence_address, channel_options));
   PersistedState state;
 
   v1::QueryOrdersRequest oreq;
@@ -71,7 +65,7 @@ absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& option
   oreq.mutable_page()->set_limit(options.page_limit);
   while (true) {
     v1::QueryOrdersResponse resp;
-    absl::Status s = WithRetry(deadline, "QueryOrders", new_stub, [&](grpc::ClientContext* ctx) {
+    absl::Status s = WithRetry(deadline, "QueryOrders", [&](grpc::ClientContext* ctx) {
       resp.Clear();
       return stub->QueryOrders(ctx, oreq, &resp);
     });
@@ -92,7 +86,7 @@ absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& option
   }
 
   v1::QueryPositionsResponse presp;
-  if (auto s = WithRetry(deadline, "QueryPositions", new_stub,
+  if (auto s = WithRetry(deadline, "QueryPositions",
                          [&](grpc::ClientContext* ctx) {
                            presp.Clear();
                            return stub->QueryPositions(ctx, v1::QueryPositionsRequest(), &presp);
@@ -103,7 +97,7 @@ absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& option
   state.positions.assign(presp.positions().begin(), presp.positions().end());
 
   v1::QueryBalancesResponse bresp;
-  if (auto s = WithRetry(deadline, "QueryBalances", new_stub,
+  if (auto s = WithRetry(deadline, "QueryBalances",
                          [&](grpc::ClientContext* ctx) {
                            bresp.Clear();
                            return stub->QueryBalances(ctx, v1::QueryBalancesRequest(), &bresp);

@@ -5,11 +5,14 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "algos_engine.h"
 #include "cache_writer.h"
 #include "execution_grpc.h"
+#include "live_venue.h"
 #include "outbox.h"
 #include "reconcile.h"
 #include "symbol.h"
@@ -92,6 +95,34 @@ ABSL_FLAG(int64_t, breaker_open_ms, 5000,
 ABSL_FLAG(int64_t, venue_timeout_ms, 1000,
           "A venue call slower than this counts as a failure for the circuit breaker");
 
+// Live venues (default: none, paper only).
+ABSL_FLAG(std::string, live_venues, "",
+          "Comma-separated live venues orders go to instead of the paper venue: binance, kraken, "
+          "bybit. Orders for any other venue name stay on the paper venue. Empty = paper only");
+ABSL_FLAG(std::string, binance_rest_url, "https://api.binance.com",
+          "Binance spot REST base URL (http(s)://host[:port]), e.g. the venue simulator's");
+ABSL_FLAG(std::string, kraken_rest_url, "https://api.kraken.com", "Kraken REST base URL");
+ABSL_FLAG(std::string, bybit_rest_url, "https://api.bybit.com", "Bybit v5 REST base URL");
+ABSL_FLAG(std::string, live_symbols, "",
+          "Comma-separated BASE-QUOTE symbols traded on live venues (the venue symbol map); "
+          "required with --live_venues");
+ABSL_FLAG(std::string, venue_secrets_file, "",
+          "API keys for live venues when not in TICKMESH_<VENUE>_API_KEY / _API_SECRET: a "
+          "KEY=VALUE or YAML file readable by its owner only. Never logged");
+ABSL_FLAG(int64_t, live_poll_interval_ms, 1000,
+          "Live venues: how often open orders are polled for fills and state changes");
+ABSL_FLAG(int64_t, live_balance_interval_ms, 30'000,
+          "Live venues: how often balances are refreshed from the venue (also soon after fills)");
+ABSL_FLAG(int64_t, live_request_timeout_ms, 5000,
+          "Live venues: connect and read timeout of each REST request");
+ABSL_FLAG(int64_t, live_recv_window_ms, 5000,
+          "Live venues: Binance recvWindow / Bybit X-BAPI-RECV-WINDOW, ms");
+ABSL_FLAG(int64_t, live_reconcile_timeout_ms, 10'000,
+          "Live venues: at start, how long to wait for balances and open orders from every live "
+          "venue before serving anyway (the worker keeps trying; /status shows it)");
+ABSL_FLAG(int64_t, live_queue, 10'000,
+          "Live venues: venue calls of each kind waiting per venue; beyond, RESOURCE_EXHAUSTED");
+
 namespace tickmesh::execution {
 namespace {
 
@@ -137,6 +168,87 @@ absl::StatusOr<std::vector<tickmesh::v1::MarketEvent>> ParseStaticBooks(const st
   return out;
 }
 
+absl::Status LiveVenuesFromFlags(ServiceConfig* c) {
+  namespace venues = tickmesh::venues;
+  const std::string list = absl::GetFlag(FLAGS_live_venues);
+  c->live_worker.poll_interval_ns = absl::GetFlag(FLAGS_live_poll_interval_ms) * 1'000'000;
+  c->live_worker.balance_interval_ns = absl::GetFlag(FLAGS_live_balance_interval_ms) * 1'000'000;
+  c->live_worker.max_queue = static_cast<size_t>(absl::GetFlag(FLAGS_live_queue));
+  c->live_request_timeout_ms = absl::GetFlag(FLAGS_live_request_timeout_ms);
+  c->live_recv_window_ms = absl::GetFlag(FLAGS_live_recv_window_ms);
+  c->live_reconcile_timeout_ms = absl::GetFlag(FLAGS_live_reconcile_timeout_ms);
+  if (list.empty()) return absl::OkStatus();
+  std::vector<std::string> symbols =
+      absl::StrSplit(absl::GetFlag(FLAGS_live_symbols), ',', absl::SkipEmpty());
+  if (symbols.empty()) {
+    return absl::InvalidArgumentError("--live_symbols is required with --live_venues");
+  }
+  auto map = venues::SymbolMap::Create(symbols);
+  if (!map.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--live_symbols: ", map.status().message()));
+  }
+  c->live_symbols = std::move(*map);
+  const std::string secrets = absl::GetFlag(FLAGS_venue_secrets_file);
+  for (absl::string_view raw : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+    auto venue = venues::ParseVenue(name);
+    if (!venue.ok() || *venue == venues::Venue::kHyperliquid) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--live_venues: '", name, "' is not a live venue (binance, kraken, bybit)"));
+    }
+    for (const auto& lv : c->live_venues) {
+      if (lv.venue == *venue) {
+        return absl::InvalidArgumentError(absl::StrCat("--live_venues: '", name, "' twice"));
+      }
+    }
+    ServiceConfig::LiveVenueConfig lv;
+    lv.venue = *venue;
+    const char* url_flag = "binance_rest_url";
+    switch (*venue) {
+      case venues::Venue::kBinance:
+        lv.base_url = absl::GetFlag(FLAGS_binance_rest_url);
+        break;
+      case venues::Venue::kKraken:
+        lv.base_url = absl::GetFlag(FLAGS_kraken_rest_url);
+        url_flag = "kraken_rest_url";
+        break;
+      default:
+        lv.base_url = absl::GetFlag(FLAGS_bybit_rest_url);
+        url_flag = "bybit_rest_url";
+        break;
+    }
+    if (!absl::StartsWith(lv.base_url, "http://") && !absl::StartsWith(lv.base_url, "https://")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", url_flag, "=", lv.base_url, " must be http(s)://host[:port]"));
+    }
+    auto creds = venues::LoadCredentials(*venue, secrets);
+    if (!creds.ok()) {
+      // The message names the source (env vars / file), never a key.
+      return absl::InvalidArgumentError(
+          absl::StrCat("--venue_secrets_file (or TICKMESH_", absl::AsciiStrToUpper(name),
+                       "_API_KEY/_API_SECRET): ", creds.status().message()));
+    }
+    lv.credentials = std::move(*creds);
+    // Built once here so a bad URL or credential format is refused at start (exit 2).
+    LiveVenueOptions probe;
+    probe.venue = lv.venue;
+    probe.base_url = lv.base_url;
+    probe.symbols = c->live_symbols;
+    if (auto v = LiveVenue::Create(probe, lv.credentials); !v.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", url_flag, " / credentials for ", name, ": ", v.status().message()));
+    }
+    // The venue's documented rate-limit scheme unless --rate_limits configures that venue.
+    if (c->rate_limits.count(name) == 0) {
+      auto defaults = ParseRateLimits(DefaultRateLimits(lv.venue));
+      if (!defaults.ok()) return defaults.status();
+      for (auto& [v, specs] : *defaults) c->rate_limits[v] = std::move(specs);
+    }
+    c->live_venues.push_back(std::move(lv));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServiceConfig> ConfigFromFlags() {
   ServiceConfig c;
   c.signal_address = absl::GetFlag(FLAGS_signal_address);
@@ -175,6 +287,12 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
       {"breaker_failure_pct", absl::GetFlag(FLAGS_breaker_failure_pct), 0, 100},
       {"breaker_open_ms", absl::GetFlag(FLAGS_breaker_open_ms), 1, 3'600'000},
       {"venue_timeout_ms", absl::GetFlag(FLAGS_venue_timeout_ms), 1, 600'000},
+      {"live_poll_interval_ms", absl::GetFlag(FLAGS_live_poll_interval_ms), 10, 600'000},
+      {"live_balance_interval_ms", absl::GetFlag(FLAGS_live_balance_interval_ms), 100, 86'400'000},
+      {"live_request_timeout_ms", absl::GetFlag(FLAGS_live_request_timeout_ms), 10, 600'000},
+      {"live_recv_window_ms", absl::GetFlag(FLAGS_live_recv_window_ms), 1, 60'000},
+      {"live_reconcile_timeout_ms", absl::GetFlag(FLAGS_live_reconcile_timeout_ms), 0, 3'600'000},
+      {"live_queue", absl::GetFlag(FLAGS_live_queue), 1, 1'000'000},
   };
   for (const auto& f : flags) {
     if (auto s = CheckRange(f.name, f.value, f.lo, f.hi); !s.ok()) return s;
@@ -206,6 +324,7 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
       static_cast<double>(absl::GetFlag(FLAGS_breaker_failure_pct)) / 100.0;
   c.engine.breaker.open_ns = absl::GetFlag(FLAGS_breaker_open_ms) * 1'000'000;
   c.engine.venue_timeout_ns = absl::GetFlag(FLAGS_venue_timeout_ms) * 1'000'000;
+  if (auto s = LiveVenuesFromFlags(&c); !s.ok()) return s;
   return c;
 }
 
@@ -250,6 +369,26 @@ int RunExecutionService() {
     config->engine.venue.first_venue_id = seed;
   }
   ExecutionEngine engine(config->engine, outbox.get(), cache_put);
+  // Venue rate limits (also charged by the live venues' polls).
+  RateLimiter limiter(config->rate_limits, SteadyClock());
+  for (const auto& lv : config->live_venues) {
+    LiveVenueOptions lo;
+    lo.venue = lv.venue;
+    lo.base_url = lv.base_url;
+    lo.symbols = config->live_symbols;
+    lo.api.recv_window_ms = config->live_recv_window_ms;
+    lo.connect_timeout = absl::Milliseconds(config->live_request_timeout_ms);
+    lo.request_timeout = absl::Milliseconds(config->live_request_timeout_ms);
+    auto venue = LiveVenue::Create(std::move(lo), lv.credentials);
+    absl::Status s = venue.ok()
+                         ? engine.AddRemoteVenue(std::move(*venue), &limiter, config->live_worker)
+                         : venue.status();
+    if (!s.ok()) {
+      std::cerr << "tickmesh-execution: live venue " << tickmesh::venues::VenueName(lv.venue)
+                << ": " << s.message() << "\n";
+      return 2;
+    }
+  }
   if (!config->static_books.empty()) {
     tickmesh::v1::MarketEventBatch batch;
     for (const auto& ev : config->static_books) *batch.add_events() = ev;
@@ -275,6 +414,16 @@ int RunExecutionService() {
                                                                {"balances", sum.balances},
                                                                {"skipped", sum.skipped}});
   }
+  if (!config->live_venues.empty()) {
+    // Live venues reconcile before the server takes a request: the venue's balances replace
+    // execution's, its open orders update the known ones (unknown ones are reported).
+    engine.StartVenues();
+    for (const std::string& v :
+         engine.WaitVenuesReconciled(absl::Milliseconds(config->live_reconcile_timeout_ms))) {
+      tickmesh::runtime::LogWarn("live venue not reconciled at start; serving anyway",
+                                 {{"venue", v}});
+    }
+  }
   // Venue rate limits: API Submit/Cancel and signal orders go through the admission queue.
   auto& waits = tickmesh::runtime::CounterFamily(
       tickmesh::runtime::MetricPrefix("execution") + "rate_limit_waits_total",
@@ -284,7 +433,6 @@ int RunExecutionService() {
                            tickmesh::runtime::MetricPrefix("execution") + "rate_limit_wait_seconds",
                            "Time requests waited for a rate limit")
                            .Add({}, tickmesh::runtime::LatencyBuckets());
-  RateLimiter limiter(config->rate_limits, SteadyClock());
   AdmissionQueue admission(
       &limiter, config->admission,
       [&waits, &wait_seconds](const std::string& venue, const std::string& bucket,
@@ -298,6 +446,16 @@ int RunExecutionService() {
       });
   const bool limited = !config->rate_limits.empty();
   if (limited) engine.SetAdmission(&admission);
+  // Execution algorithms: parents run on the runner's timer thread; children go through Submit
+  // (and the admission queue); the runner follows them through the engine's order events.
+  AlgoRunner algos(AlgoRunner::Options{},
+                   EngineAlgoHooks(&engine, limited ? &admission : nullptr,
+                                   [&engine](const std::string& venue, const std::string& symbol) {
+                                     return engine.BookSnapshot(venue, symbol, 100);
+                                   }));
+  engine.SetEventObserver(
+      [&algos](const tickmesh::v1::OrderEventBatch& batch) { algos.OnOrderEvents(batch); });
+  AttachAlgoRunner(&engine, &algos);
   ExecutionGrpc grpc_service(&engine, limited ? &admission : nullptr);
   host.AddService(&grpc_service, "tickmesh.v1.ExecutionService");
 
@@ -321,12 +479,15 @@ int RunExecutionService() {
   // Drain: stop taking signals and books, end event streams.
   host.OnDrain([&] {
     feeds.Stop();
-    admission.Stop();  // waiting requests are answered UNAVAILABLE
+    AttachAlgoRunner(&engine, nullptr);  // new algo parents are refused from now on
+    algos.Stop();                        // no more children
+    admission.Stop();                    // waiting requests are answered UNAVAILABLE
     engine.CloseStreams();
   });
   // Stop: the gRPC server is down, nothing produces records any more; flush them.
   const absl::Duration flush = absl::Milliseconds(config->outbox_flush_timeout_ms);
   host.OnStop([&, flush] {
+    engine.StopVenues();  // their last answers reach the outbox before it is flushed
     if (outbox_writer) outbox_writer->Stop(flush);
     if (cache) cache->Stop(absl::Seconds(1));
   });
@@ -338,6 +499,7 @@ int RunExecutionService() {
   if (outbox_writer) outbox_writer->Start();
   if (cache) cache->Start();
   if (limited) admission.Start();
+  algos.Start();
   feeds.Start();
   tickmesh::runtime::LogInfo("execution serving", {{"grpc_port", host.grpc_port()},
                                                    {"admin_port", host.admin_port()},

@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "execution_engine.h"
 #include "tickmesh/v1/market_data.pb.h"
+#include "tickmesh/venues/orders.h"
+#include "tickmesh/venues/venue.h"
 
 namespace tickmesh::execution {
 
@@ -31,6 +33,19 @@ struct ServiceConfig {
   AdmissionQueue::Options admission;
   // --paper_static_book: fixed books applied at start, one snapshot event per instrument.
   std::vector<tickmesh::v1::MarketEvent> static_books;
+  // Live venues (--live_venues): each with its REST base URL and credentials (loaded at start,
+  // never logged), over the --live_symbols symbol map.
+  struct LiveVenueConfig {
+    tickmesh::venues::Venue venue = tickmesh::venues::Venue::kBinance;
+    std::string base_url;
+    tickmesh::venues::Credentials credentials;
+  };
+  std::vector<LiveVenueConfig> live_venues;
+  tickmesh::venues::SymbolMap live_symbols;
+  VenueWorker::Options live_worker;
+  int64_t live_request_timeout_ms = 5000;
+  int64_t live_recv_window_ms = 5000;
+  int64_t live_reconcile_timeout_ms = 10'000;
 };
 
 // Parses --paper_static_book: comma-separated "VENUE:SYMBOL:BID_E8:ASK_E8:QTY_E8" entries, each

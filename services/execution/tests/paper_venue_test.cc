@@ -23,6 +23,16 @@ v1::Order MakeOrder(const std::string& id, v1::Side side, int64_t qty, int64_t p
   return o;
 }
 
+v1::MarketEvent Print(int64_t price, int64_t qty, v1::Side aggressor) {
+  v1::MarketEvent ev;
+  ev.set_venue("sim");
+  ev.set_symbol("BTC-USD");
+  ev.mutable_trade()->set_price_e8(price);
+  ev.mutable_trade()->set_qty_e8(qty);
+  ev.mutable_trade()->set_aggressor_side(aggressor);
+  return ev;
+}
+
 class PaperVenueTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -142,6 +152,191 @@ TEST_F(PaperVenueTest, MarksBooksStaleOnDisconnect) {
   venue_.MarkAllStale();
   EXPECT_FALSE(venue_.Mid("sim", "BTC-USD").has_value());
   EXPECT_EQ(venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8)).reject_reason, "venue:no_market");
+}
+
+// ---- queue position -------------------------------------------------------------------------
+// Book from SetUp: bids 99 x 1, 98 x 2; asks 101 x 1, 102 x 2.
+
+class PaperVenueQueueTest : public PaperVenueTest {
+ protected:
+  std::vector<VenueFill> Apply(const v1::MarketEvent& ev) {
+    std::vector<VenueFill> fills;
+    EXPECT_TRUE(venue_.ApplyMarketEvent(ev, &fills).ok());
+    return fills;
+  }
+  std::vector<VenueFill> BidLevel(uint64_t seq, int64_t price, int64_t qty) {
+    return Apply(testing::Delta("sim", "BTC-USD", seq, {{price, qty}}, {}));
+  }
+};
+
+TEST_F(PaperVenueQueueTest, RestingOrderJoinsBehindTheDisplayedSizeOfItsLevel) {
+  ASSERT_EQ(venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8, 99 * E8)).remainder,
+            ExecutionReport::Remainder::kRest);
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8);
+  // A new price level: nothing ahead.
+  venue_.Execute(MakeOrder("o-2", v1::SIDE_BUY, E8, 99 * E8 + E8 / 2));
+  EXPECT_EQ(venue_.QueueAhead("o-2"), 0);
+  venue_.Execute(MakeOrder("o-3", v1::SIDE_SELL, E8, 102 * E8));
+  EXPECT_EQ(venue_.QueueAhead("o-3"), 2 * E8);
+  EXPECT_FALSE(venue_.QueueAhead("o-9").has_value());
+}
+
+TEST_F(PaperVenueQueueTest, TradesAtItsLevelConsumeTheQueueThenFillItPartlyAndFully) {
+  venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, 2 * E8, 99 * E8));
+  // 0.6 trades at 99: all of it was ahead.
+  EXPECT_TRUE(Apply(Print(99 * E8, 60'000'000, v1::SIDE_SELL)).empty());
+  EXPECT_EQ(venue_.QueueAhead("o-1"), 40'000'000);
+  // 1 more: 0.4 ahead, then 0.6 to the order (partial).
+  auto fills = Apply(Print(99 * E8, E8, v1::SIDE_SELL));
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].order_id, "o-1");
+  EXPECT_EQ(fills[0].qty_e8, 60'000'000);
+  EXPECT_EQ(fills[0].price_e8, 99 * E8);
+  EXPECT_EQ(fills[0].liquidity, v1::LIQUIDITY_MAKER);
+  EXPECT_EQ(fills[0].fee_asset, "USD");
+  EXPECT_EQ(venue_.QueueAhead("o-1"), 0);
+  // The rest fills on the next print; the order leaves the book.
+  fills = Apply(Print(99 * E8, 5 * E8, v1::SIDE_SELL));
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].qty_e8, 140'000'000);
+  EXPECT_EQ(venue_.resting_count(), 0u);
+}
+
+TEST_F(PaperVenueQueueTest, DecreasesOfTheLevelAdvanceTheQueueInProportion) {
+  venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8, 99 * E8));
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8);
+  BidLevel(2, 99 * E8, 3 * E8);  // 2 joined behind
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8);
+  BidLevel(3, 99 * E8, 3 * E8 / 2);  // half the level cancelled: half of what is ahead
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8 / 2);
+  BidLevel(4, 99 * E8, 0);  // the level is gone: front of the queue, but no fill without a trade
+  EXPECT_EQ(venue_.QueueAhead("o-1"), 0);
+  EXPECT_EQ(venue_.resting_count(), 1u);
+  auto fills = Apply(Print(99 * E8, 30'000'000, v1::SIDE_SELL));
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].qty_e8, 30'000'000);
+}
+
+TEST_F(PaperVenueQueueTest, TradedQuantityIsNotCountedAgainWhenTheBookShowsIt) {
+  venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8, 99 * E8));
+  Apply(Print(99 * E8, E8 / 2, v1::SIDE_SELL));
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8 / 2);
+  BidLevel(2, 99 * E8, E8 / 2);  // the update reflecting that trade
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8 / 2);
+}
+
+TEST_F(PaperVenueQueueTest, PrintsThroughItsPriceFillItWhateverIsAhead) {
+  venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8, 99 * E8));
+  auto fills = Apply(Print(98 * E8, 70'000'000, v1::SIDE_SELL));
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].qty_e8, 70'000'000);
+  EXPECT_EQ(fills[0].price_e8, 99 * E8);  // at its own limit
+  EXPECT_EQ(venue_.QueueAhead("o-1"), 0);
+}
+
+TEST_F(PaperVenueQueueTest, PrintsOfTheOtherSideOrAwayFromItsPriceDoNotTouchIt) {
+  venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8, 99 * E8));
+  EXPECT_TRUE(Apply(Print(99 * E8, 5 * E8, v1::SIDE_BUY)).empty());    // lifts asks
+  EXPECT_TRUE(Apply(Print(100 * E8, 5 * E8, v1::SIDE_SELL)).empty());  // above its bid
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8);
+  std::vector<VenueFill> fills;
+  EXPECT_EQ(venue_.ApplyMarketEvent(Print(0, E8, v1::SIDE_SELL), &fills).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(venue_.ApplyMarketEvent(Print(99 * E8, 0, v1::SIDE_SELL), &fills).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8);
+}
+
+TEST_F(PaperVenueQueueTest, OnePrintNeverFillsMoreThanItsQuantityAcrossPaperOrders) {
+  venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8, 99 * E8));
+  venue_.Execute(MakeOrder("o-2", v1::SIDE_BUY, E8, 99 * E8));
+  EXPECT_EQ(venue_.QueueAhead("o-2"), E8);  // paper orders are not in the displayed book
+  // 1.5 at 99: 1 was ahead of both; the 0.5 beyond goes to the older order only.
+  auto fills = Apply(Print(99 * E8, 3 * E8 / 2, v1::SIDE_SELL));
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].order_id, "o-1");
+  EXPECT_EQ(fills[0].qty_e8, E8 / 2);
+  EXPECT_EQ(venue_.QueueAhead("o-2"), 0);
+  fills = Apply(Print(99 * E8, E8, v1::SIDE_SELL));
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[0].order_id, "o-1");
+  EXPECT_EQ(fills[0].qty_e8, E8 / 2);
+  EXPECT_EQ(fills[1].order_id, "o-2");
+  EXPECT_EQ(fills[1].qty_e8, E8 / 2);
+}
+
+TEST_F(PaperVenueQueueTest, SellQueueAdvancesOnBuyPrints) {
+  venue_.Execute(MakeOrder("o-1", v1::SIDE_SELL, E8, 101 * E8));
+  EXPECT_EQ(venue_.QueueAhead("o-1"), E8);
+  EXPECT_TRUE(Apply(Print(101 * E8, E8, v1::SIDE_BUY)).empty());
+  auto fills = Apply(Print(101 * E8, E8 / 4, v1::SIDE_UNSPECIFIED));  // unknown aggressor
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].qty_e8, E8 / 4);
+}
+
+TEST_F(PaperVenueQueueTest, RestoredOrderJoinsTheQueueOnceItsBookIsUsable) {
+  PaperVenue fresh(PaperVenue::Options{});
+  v1::Order o = MakeOrder("o-7", v1::SIDE_BUY, E8, 99 * E8);
+  o.set_status(v1::ORDER_STATUS_ACKED);
+  ASSERT_TRUE(fresh.RestoreResting(o));
+  EXPECT_FALSE(fresh.QueueAhead("o-7").has_value());
+  std::vector<VenueFill> fills;
+  ASSERT_TRUE(
+      fresh
+          .ApplyMarketEvent(
+              testing::Snapshot("sim", "BTC-USD", 1, {{99 * E8, 4 * E8}}, {{101 * E8, E8}}), &fills)
+          .ok());
+  EXPECT_EQ(fresh.QueueAhead("o-7"), 4 * E8);
+}
+
+// ---- latency model --------------------------------------------------------------------------
+
+TEST(PaperVenueLatency, OrderExecutesAgainstTheBookAsItIsWhenItArrives) {
+  PaperVenue venue(PaperVenue::Options{.taker_fee_bps = 0, .ack_latency_ns = 10'000'000});
+  std::vector<VenueFill> fills;
+  ASSERT_TRUE(
+      venue
+          .ApplyMarketEvent(
+              testing::Snapshot("sim", "BTC-USD", 1, {{99 * E8, E8}}, {{101 * E8, E8}}), &fills)
+          .ok());
+  ASSERT_TRUE(venue.Send(MakeOrder("o-1", v1::SIDE_BUY, E8), 0).ok());
+  ASSERT_TRUE(venue.Send(MakeOrder("o-2", v1::SIDE_BUY, E8), 1'000'000).ok());
+  EXPECT_EQ(venue.next_arrival_ns(), 10'000'000);
+  // While o-1 travels, the ask moves to 103.
+  ASSERT_TRUE(
+      venue
+          .ApplyMarketEvent(
+              testing::Delta("sim", "BTC-USD", 2, {}, {{101 * E8, 0}, {103 * E8, E8}}), &fills)
+          .ok());
+  EXPECT_TRUE(venue.Arrive(9'999'999).empty());
+  auto arrived = venue.Arrive(10'000'000);
+  ASSERT_EQ(arrived.size(), 1u);
+  EXPECT_EQ(arrived[0].first.order_id(), "o-1");
+  ASSERT_EQ(arrived[0].second.fills.size(), 1u);
+  EXPECT_EQ(arrived[0].second.fills[0].price_e8, 103 * E8);
+  EXPECT_EQ(venue.in_flight_count(), 1u);
+  // o-2 is cancelled on its way: it never reaches the book.
+  EXPECT_TRUE(venue.CancelInFlight("o-2"));
+  EXPECT_FALSE(venue.CancelInFlight("o-2"));
+  EXPECT_TRUE(venue.Arrive(100'000'000).empty());
+  EXPECT_FALSE(venue.next_arrival_ns().has_value());
+}
+
+TEST(PaperVenueLatency, OrdersArriveInTheOrderSentAndInFlightIsBounded) {
+  PaperVenue venue(PaperVenue::Options{.ack_latency_ns = 5});
+  ASSERT_TRUE(venue.Send(MakeOrder("o-1", v1::SIDE_BUY, E8), 100).ok());
+  // Sent later with an earlier clock reading: still arrives after o-1.
+  ASSERT_TRUE(venue.Send(MakeOrder("o-2", v1::SIDE_BUY, E8), 50).ok());
+  auto arrived = venue.Arrive(105);
+  ASSERT_EQ(arrived.size(), 2u);
+  EXPECT_EQ(arrived[0].first.order_id(), "o-1");
+  EXPECT_EQ(arrived[1].first.order_id(), "o-2");
+  EXPECT_EQ(arrived[0].second.reject_reason, "venue:no_market");  // no book
+  for (size_t i = 0; i < PaperVenue::kMaxInFlight; ++i) {
+    ASSERT_TRUE(venue.Send(MakeOrder("o-x", v1::SIDE_BUY, E8), 0).ok());
+  }
+  EXPECT_EQ(venue.Send(MakeOrder("o-y", v1::SIDE_BUY, E8), 0).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace

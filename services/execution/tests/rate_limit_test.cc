@@ -198,5 +198,18 @@ TEST(CircuitBreaker, OldOutcomesLeaveTheWindow) {
   EXPECT_EQ(b.state(0), CircuitBreaker::State::kOpen);
 }
 
+TEST(RateLimiter, QueryClassIsChargedOnlyWhereConfigured) {
+  auto specs = ParseRateLimits("v/weight=token:100:1000:order=1,query=80");
+  ASSERT_TRUE(specs.ok()) << specs.status();
+  int64_t now = 0;
+  RateLimiter rl(*specs, [&] { return now; });
+  EXPECT_TRUE(rl.TryAcquire("v", RequestClass::kQuery, now).admitted);
+  auto d = rl.TryAcquire("v", RequestClass::kQuery, now);
+  EXPECT_FALSE(d.admitted);
+  EXPECT_EQ(d.bucket, "weight");
+  EXPECT_TRUE(rl.TryAcquire("v", RequestClass::kCancel, now).admitted);  // cancel costs 0
+  EXPECT_FALSE(ParseRateLimits("v/b=token:1:1000:poll=1").ok());
+}
+
 }  // namespace
 }  // namespace tickmesh::execution

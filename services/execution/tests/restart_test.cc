@@ -68,9 +68,9 @@ class Child {
 
 // A channel with its own subchannel pool (a channel shares no reconnect backoff with others).
 std::shared_ptr<grpc::Channel> FreshChannel(const std::string& target) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  tickmesh::runtime::ChannelOptions options;
+  options.own_subchannel_pool = true;
+  return tickmesh::runtime::MakeChannel(target, options);
 }
 
 // Polls `cond` every 20 ms for up to `timeout`.

@@ -31,6 +31,21 @@ std::string RetryServiceConfig(
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const std::string& service_config_json = "");
 
+// Channel options beyond the defaults above.
+struct ChannelOptions {
+  std::string service_config_json;
+  int max_receive_message_bytes = 16 << 20;
+  // Longest wait between reconnect attempts after failed connects (gRPC's own default is 120 s;
+  // MakeChannel uses 2 s). Start-up code that must see a peer the moment it comes up (e.g.
+  // execution's restart reconciliation waiting for persistence) uses a short one.
+  absl::Duration max_reconnect_backoff = absl::Seconds(2);
+  // Give the channel its own subchannel pool instead of the process-wide one, so its connection
+  // (and reconnect backoff state) is not shared with other channels to the same target.
+  bool own_subchannel_pool = false;
+};
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ChannelOptions& options);
+
 // Deadline `timeout` from now, for ClientContext::set_deadline.
 inline std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout) {
   return std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout);

@@ -1,0 +1,45 @@
+// Wiring of the AlgoRunner (algos_runner.h) to an ExecutionEngine: hooks that send every child
+// through the engine's Submit path (and the venue's rate-limit admission queue when there is
+// one), cancel children through the engine, and the lookup ExecutionGrpc uses to find the
+// runner serving an engine.
+//
+// Example (service wiring):
+//   AlgoRunner algos(AlgoRunner::Options{}, EngineAlgoHooks(&engine, admission, book_source));
+//   engine.SetEventObserver([&](const auto& batch) { algos.OnOrderEvents(batch); });
+//   AttachAlgoRunner(&engine, &algos);   // ExecutionGrpc routes TWAP/ICEBERG/LIQUIDITY_AWARE
+//   algos.Start();
+//   ...
+//   AttachAlgoRunner(&engine, nullptr); algos.Stop();
+//   admission->Stop();   // answers children still waiting; before `algos` is destroyed
+#pragma once
+
+#include "algos_runner.h"
+#include "execution_engine.h"
+#include "rate_limit.h"
+
+namespace tickmesh::execution {
+
+// Validates a TWAP / ICEBERG / LIQUIDITY_AWARE parent: everything ExecutionEngine::ValidateRequest
+// checks on an immediate order (ids, symbol, side, type, price, time in force, strategy) plus
+// ValidateAlgoFields. INVALID_ARGUMENT naming the field.
+absl::Status ValidateAlgoParent(const tickmesh::v1::OrderRequest& request);
+
+// Hooks over `engine` (must outlive the runner): `submit` runs ExecutionEngine::Submit — through
+// `admission` (may be null) as a RequestClass::kOrder of the child's venue, so a refused
+// admission answers the child RESOURCE_EXHAUSTED; `cancel` runs ExecutionEngine::Cancel by
+// client_order_id (cancels are not rate-limited here: they reduce risk and a parent cancel has
+// already been admitted); `book` is `book_source` as given (may be empty: LIQUIDITY_AWARE
+// parents then never find liquidity and expire). Clocks are runtime::MonotonicNs / NowUnixNs.
+// Metrics: `parent_event` counts tickmesh_execution_algo_parents_total{algo,status} (acked when
+// accepted, then the final status; replace or wrap it to also publish parent events), and
+// `submit` counts tickmesh_execution_algo_children_total{result=accepted|refused}.
+AlgoRunner::Hooks EngineAlgoHooks(ExecutionEngine* engine, AdmissionQueue* admission,
+                                  decltype(AlgoRunner::Hooks::book) book_source);
+
+// Makes `runner` the algo runner of `engine` for ExecutionGrpc (null detaches). Thread-safe;
+// detach before destroying the runner.
+void AttachAlgoRunner(const ExecutionEngine* engine, AlgoRunner* runner);
+// The runner attached to `engine`, or null (then algo requests are answered UNIMPLEMENTED).
+AlgoRunner* AttachedAlgoRunner(const ExecutionEngine* engine);
+
+}  // namespace tickmesh::execution

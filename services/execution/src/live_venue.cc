@@ -1,0 +1,268 @@
+#include "live_venue.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "tickmesh/runtime/metrics.h"
+
+namespace tickmesh::execution {
+
+using tickmesh::runtime::MetricPrefix;
+namespace venues = tickmesh::venues;
+namespace net = tickmesh::net;
+
+namespace {
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+VenueOrderState FromAck(const tickmesh::v1::Order& order, const venues::VenueAck& ack) {
+  VenueOrderState st;
+  st.client_order_id = ack.client_order_id.empty() ? order.order_id() : ack.client_order_id;
+  st.venue_order_id = ack.venue_order_id.empty() ? order.venue_order_id() : ack.venue_order_id;
+  st.status = LiveVenue::MapStatus(ack.status);
+  st.filled_qty_e8 = ack.filled_qty_e8;
+  st.avg_price_e8 = ack.avg_price_e8;
+  if (st.avg_price_e8 == 0 && !ack.fills.empty()) {
+    __int128 quote = 0;
+    int64_t qty = 0;
+    for (const auto& f : ack.fills) {
+      quote += static_cast<__int128>(f.price_e8) * f.qty_e8;
+      qty += f.qty_e8;
+    }
+    if (qty > 0) st.avg_price_e8 = static_cast<int64_t>(quote / qty);
+    if (st.filled_qty_e8 == 0) st.filled_qty_e8 = qty;
+  }
+  st.symbol = order.symbol();
+  st.side = order.side();
+  st.qty_e8 = order.qty_e8();
+  st.price_e8 = order.price_e8();
+  return st;
+}
+
+VenueOrderState FromOpen(const venues::VenueOrder& o) {
+  VenueOrderState st;
+  st.client_order_id = o.client_order_id;
+  st.venue_order_id = o.venue_order_id;
+  st.status = LiveVenue::MapStatus(o.status);
+  st.filled_qty_e8 = o.filled_qty_e8;
+  st.symbol = o.symbol;
+  st.side = o.side;
+  st.qty_e8 = o.qty_e8;
+  st.price_e8 = o.price_e8;
+  return st;
+}
+
+}  // namespace
+
+struct LiveVenue::Metrics {
+  explicit Metrics(const std::string& venue)
+      : rest_seconds(tickmesh::runtime::HistogramFamily(
+            MetricPrefix("execution") + "venue_rest_seconds",
+            "Live venue REST request latency (send to full response) by venue and endpoint")),
+        rest_errors(tickmesh::runtime::CounterFamily(
+            MetricPrefix("execution") + "venue_rest_errors_total",
+            "Live venue REST errors by venue, endpoint and kind (transport, http_4xx, http_5xx)")),
+        sign_seconds(tickmesh::runtime::HistogramFamily(
+                         MetricPrefix("execution") + "venue_sign_seconds",
+                         "Building and signing one live venue request, by venue")
+                         .Add({{"venue", venue}}, tickmesh::runtime::LatencyBuckets())),
+        inferred(tickmesh::runtime::CounterFamily(
+                     MetricPrefix("execution") + "venue_inferred_fills_total",
+                     "Orders taken as filled because they left the venue's open orders and the "
+                     "venue API offers no order lookup, by venue")
+                     .Add({{"venue", venue}})) {}
+  prometheus::Family<prometheus::Histogram>& rest_seconds;
+  prometheus::Family<prometheus::Counter>& rest_errors;
+  prometheus::Histogram& sign_seconds;
+  prometheus::Counter& inferred;
+};
+
+VenueOrderStatus LiveVenue::MapStatus(tickmesh::v1::OrderStatus status) {
+  switch (status) {
+    case tickmesh::v1::ORDER_STATUS_FILLED:
+      return VenueOrderStatus::kFilled;
+    case tickmesh::v1::ORDER_STATUS_CANCELLED:
+      return VenueOrderStatus::kCancelled;
+    case tickmesh::v1::ORDER_STATUS_EXPIRED:
+      return VenueOrderStatus::kExpired;
+    case tickmesh::v1::ORDER_STATUS_REJECTED:
+      return VenueOrderStatus::kRejected;
+    default:
+      return VenueOrderStatus::kOpen;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<LiveVenue>> LiveVenue::Create(LiveVenueOptions options,
+                                                             venues::Credentials credentials) {
+  auto api =
+      venues::MakeOrderApi(options.venue, options.symbols, std::move(credentials), options.api);
+  if (!api.ok()) return api.status();
+  const std::string name(venues::VenueName(options.venue));
+  net::RestOptions ro;
+  ro.base_url = options.base_url;
+  ro.name = name;
+  ro.connect_timeout = options.connect_timeout;
+  ro.read_timeout = options.request_timeout;
+  ro.max_connections = options.max_connections;
+  auto metrics = std::make_unique<Metrics>(name);
+  ro.on_complete = [m = metrics.get(), name](const net::HttpRequest& req,
+                                             const absl::StatusOr<net::HttpResponse>& r) {
+    if (!r.ok()) {
+      m->rest_errors.Add({{"venue", name}, {"endpoint", req.endpoint}, {"kind", "transport"}})
+          .Increment();
+      return;
+    }
+    m->rest_seconds
+        .Add({{"venue", name}, {"endpoint", req.endpoint}}, tickmesh::runtime::LatencyBuckets())
+        .Observe(static_cast<double>(r->latency_ns) / 1e9);
+    if (r->status >= 400) {
+      m->rest_errors
+          .Add({{"venue", name},
+                {"endpoint", req.endpoint},
+                {"kind", r->status >= 500 ? "http_5xx" : "http_4xx"}})
+          .Increment();
+    }
+  };
+  auto rest = net::RestClient::Create(std::move(ro));
+  if (!rest.ok()) return rest.status();
+  auto venue = std::unique_ptr<LiveVenue>(
+      new LiveVenue(std::move(options), std::move(*api), std::move(*rest)));
+  venue->metrics_ = std::move(metrics);
+  return venue;
+}
+
+LiveVenue::LiveVenue(LiveVenueOptions options, std::unique_ptr<venues::OrderApi> api,
+                     std::unique_ptr<net::RestClient> rest)
+    : options_(std::move(options)),
+      name_(venues::VenueName(options_.venue)),
+      api_(std::move(api)),
+      rest_(std::move(rest)) {}
+
+LiveVenue::~LiveVenue() = default;
+
+absl::StatusOr<net::HttpResponse> LiveVenue::Send(const absl::StatusOr<net::HttpRequest>& request,
+                                                  int64_t sign_ns) {
+  metrics_->sign_seconds.Observe(static_cast<double>(sign_ns) / 1e9);
+  if (!request.ok()) return request.status();
+  return rest_->Do(*request);
+}
+
+absl::StatusOr<VenueOrderState> LiveVenue::Place(const tickmesh::v1::Order& order) {
+  venues::OrderParams p;
+  p.symbol = order.symbol();
+  p.side = order.side();
+  p.type = order.type();
+  p.time_in_force = order.time_in_force();
+  p.qty_e8 = order.qty_e8();
+  p.price_e8 = order.price_e8();
+  p.client_order_id = order.order_id();
+  const int64_t t0 = SteadyNs();
+  auto req = api_->PlaceOrder(p);
+  auto resp = Send(req, SteadyNs() - t0);
+  if (!resp.ok()) return resp.status();
+  auto ack = api_->ParsePlace(*resp);
+  if (!ack.ok()) return ack.status();
+  return FromAck(order, *ack);
+}
+
+absl::StatusOr<VenueOrderState> LiveVenue::Cancel(const tickmesh::v1::Order& order) {
+  const int64_t t0 = SteadyNs();
+  auto req = api_->CancelOrder(order.symbol(), order.order_id());
+  auto resp = Send(req, SteadyNs() - t0);
+  if (!resp.ok()) return resp.status();
+  auto ack = api_->ParseCancel(*resp);
+  if (!ack.ok()) return ack.status();
+  VenueOrderState st = FromAck(order, *ack);
+  // A cancel answer reports at least what the venue had filled; never less than known here.
+  if (st.filled_qty_e8 < order.filled_qty_e8()) {
+    st.filled_qty_e8 = order.filled_qty_e8();
+    st.avg_price_e8 = order.avg_fill_price_e8();
+  }
+  return st;
+}
+
+absl::StatusOr<std::vector<VenueOrderState>> LiveVenue::OpenOrders() {
+  const int64_t t0 = SteadyNs();
+  auto req = api_->OpenOrders();
+  auto resp = Send(req, SteadyNs() - t0);
+  if (!resp.ok()) return resp.status();
+  auto open = api_->ParseOpenOrders(*resp);
+  if (!open.ok()) return open.status();
+  std::vector<VenueOrderState> out;
+  out.reserve(open->size());
+  for (const auto& o : *open) out.push_back(FromOpen(o));
+  return out;
+}
+
+absl::StatusOr<VenueOrderState> LiveVenue::Query(const tickmesh::v1::Order& order) {
+  auto open = OpenOrders();
+  if (!open.ok()) return open.status();
+  for (VenueOrderState& st : *open) {
+    if (st.client_order_id == order.order_id()) return std::move(st);
+  }
+  if (order.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+    return absl::NotFoundError(absl::StrCat(name_, ": order not at the venue"));
+  }
+  // Acknowledged, no longer open, and the API cannot say how it ended: inferred filled.
+  const int64_t remaining = order.qty_e8() - order.filled_qty_e8();
+  const int64_t price =
+      order.type() == tickmesh::v1::ORDER_TYPE_LIMIT ? order.price_e8() : order.arrival_mid_e8();
+  if (remaining <= 0 || price <= 0) {
+    return absl::UnimplementedError(
+        absl::StrCat(name_, ": order left the open orders; the order API cannot look it up"));
+  }
+  VenueOrderState st;
+  st.client_order_id = order.order_id();
+  st.venue_order_id = order.venue_order_id();
+  st.status = VenueOrderStatus::kFilled;
+  st.inferred = true;
+  VenueFill f;
+  f.order_id = order.order_id();
+  f.price_e8 = price;
+  f.qty_e8 = remaining;
+  f.liquidity = tickmesh::v1::LIQUIDITY_UNSPECIFIED;
+  st.fills.push_back(std::move(f));
+  st.filled_qty_e8 = order.qty_e8();
+  metrics_->inferred.Increment();
+  return st;
+}
+
+absl::StatusOr<std::vector<VenueAssetBalance>> LiveVenue::Balances() {
+  const int64_t t0 = SteadyNs();
+  auto req = api_->Balances();
+  auto resp = Send(req, SteadyNs() - t0);
+  if (!resp.ok()) return resp.status();
+  auto balances = api_->ParseBalances(*resp);
+  if (!balances.ok()) return balances.status();
+  std::vector<VenueAssetBalance> out;
+  out.reserve(balances->size());
+  for (const auto& b : *balances) out.push_back({b.asset, b.total_e8, b.available_e8});
+  return out;
+}
+
+std::string DefaultRateLimits(venues::Venue venue) {
+  switch (venue) {
+    case venues::Venue::kBinance:
+      return "binance/weight_1m=token:6000:60000:order=1,cancel=1,query=80;"
+             "binance/orders_10s=token:50:10000:order=1;"
+             "binance/orders_1d=token:160000:86400000:order=1";
+    case venues::Venue::kKraken:
+      return "kraken/api_counter=decay:15:0.33:query=1;"
+             "kraken/trading=decay:60:1:order=1,cancel=8";
+    case venues::Venue::kBybit:
+      return "bybit/create_1s=token:20:1000:order=1;"
+             "bybit/cancel_1s=token:20:1000:cancel=1;"
+             "bybit/query_1s=token:50:1000:query=1;"
+             "bybit/ip_5s=token:600:5000:order=1,cancel=1,query=1";
+    case venues::Venue::kHyperliquid:
+      return "";
+  }
+  return "";
+}
+
+}  // namespace tickmesh::execution

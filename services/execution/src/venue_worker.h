@@ -1,0 +1,150 @@
+// VenueWorker: the one thread that talks to one remote (live) venue. Every network call to the
+// venue happens here — never under the engine mutex, never on a gRPC callback thread.
+//
+// The engine records an order NEW (event + outbox) and Enqueue()s the call; the worker makes it
+// and hands the answer back through Callbacks, which take the engine mutex to apply it (ack,
+// fills, cancel, reject). Calls run one at a time, in this order of priority: cancels, then
+// queries (orders whose placement outcome is unknown), then new orders, each in arrival order —
+// so for one order a place that was sent is always answered before its cancel is sent. A cancel
+// of an order whose place is still queued removes the place and is answered kCancelled without
+// calling the venue (the order never left).
+//
+// Besides the queue, every poll_interval the worker polls the venue for order states (REST
+// polling: one OpenOrders call, then Query for each tracked order the venue no longer lists), and
+// every balance_interval (or soon after fills, RefreshBalancesSoon) it fetches balances. The
+// first poll after Start() is the start-up reconciliation (balances + open orders, done even
+// with nothing tracked); WaitReconciled() lets the service wait for it. Poll calls are charged
+// to the venue's rate limits as RequestClass::kQuery and skipped (tried at the next interval)
+// when the limit has no room; places and cancels were admitted by the AdmissionQueue already.
+// After failed polls the interval doubles per consecutive failure, up to 30 s (a
+// successful poll resets it; PollSoon still polls at once).
+//
+// Bounds: at most Options::max_queue calls of each kind wait; Enqueue answers false beyond.
+// Stop() joins the thread; calls still queued are dropped (their orders stay NEW / open in the
+// engine and are resolved by the restart reconciliation against the venue).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "rate_limit.h"
+#include "venue.h"
+
+namespace tickmesh::execution {
+
+class VenueWorker {
+ public:
+  enum class Call { kPlace = 0, kCancel = 1, kQuery = 2 };
+  static const char* CallName(Call call);
+
+  struct Options {
+    size_t max_queue = 10'000;                     // per call kind
+    int64_t poll_interval_ns = 1'000'000'000;      // order-state polling
+    int64_t balance_interval_ns = 30'000'000'000;  // balances refresh
+    ClockFn clock;                                 // monotonic ns; empty = steady clock
+  };
+
+  struct Callbacks {
+    // Answer of a Place / Cancel / Query call for `order` (as it was enqueued), with how long
+    // the venue call took (0 when the venue was not called).
+    std::function<void(Call call, const tickmesh::v1::Order& order,
+                       const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns)>
+        on_answer;
+    // Whether the engine tracks open orders on this venue (decides if a poll is needed).
+    std::function<bool()> has_open_orders;
+    // Answer of an OpenOrders poll. Returns the tracked orders the venue no longer lists as open,
+    // which the worker then queries one by one (answers through on_answer, Call::kQuery).
+    std::function<std::vector<tickmesh::v1::Order>(
+        const absl::StatusOr<std::vector<VenueOrderState>>& open, int64_t call_ns)>
+        on_open_orders;
+    // Answer of a Balances call.
+    std::function<void(const absl::StatusOr<std::vector<VenueAssetBalance>>& balances,
+                       int64_t call_ns)>
+        on_balances;
+  };
+
+  // `limiter` may be null (no limits). `venue` must be remote().
+  VenueWorker(std::unique_ptr<Venue> venue, RateLimiter* limiter, Options options,
+              Callbacks callbacks);
+  ~VenueWorker();  // Stop()s.
+  VenueWorker(const VenueWorker&) = delete;
+  VenueWorker& operator=(const VenueWorker&) = delete;
+
+  const std::string& venue_name() const { return name_; }
+
+  // Queues a call for `order` (thread-safe, never blocks on the venue). False when that kind's
+  // queue is full or the worker is stopped (nothing queued).
+  bool Enqueue(Call call, tickmesh::v1::Order order);
+  // Whether Enqueue(call, ...) would find room now (room only grows until the caller enqueues if
+  // the caller is the only producer, as the engine is under its mutex).
+  bool HasRoom(Call call) const;
+  // Makes the next poll happen at once / balances be fetched at the next poll.
+  void PollSoon();
+  void RefreshBalancesSoon();
+
+  void Start();
+  // Joins the thread; idempotent. No callback runs after it returns.
+  void Stop();
+  // True once the start-up reconciliation (balances and open orders) succeeded; waits up to
+  // `timeout` for it.
+  bool WaitReconciled(absl::Duration timeout);
+
+  struct Stats {
+    size_t queued = 0;
+    uint64_t calls = 0;
+    uint64_t polls = 0;
+    uint64_t poll_errors = 0;
+    uint64_t polls_rate_limited = 0;
+    bool reconciled = false;
+  };
+  Stats stats() const;
+
+ private:
+  struct Task {
+    Call call;
+    tickmesh::v1::Order order;
+    bool unsent_cancel = false;  // answered kCancelled without calling the venue
+  };
+  void Loop();
+  // Runs due polls / balance refreshes; returns the next time one is due.
+  int64_t PollIfDue(int64_t now_ns);
+  bool AcquireQuery(int64_t now_ns);
+  void Run(Task task);
+
+  const std::unique_ptr<Venue> venue_;
+  const std::string name_;
+  RateLimiter* const limiter_;
+  const Options options_;
+  const ClockFn clock_;
+  const Callbacks cb_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable reconciled_cv_;
+  std::deque<Task> queues_[3] ABSL_GUARDED_BY(mu_);  // by Call
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool poll_now_ ABSL_GUARDED_BY(mu_) = true;
+  bool balances_now_ ABSL_GUARDED_BY(mu_) = true;
+  bool open_reconciled_ ABSL_GUARDED_BY(mu_) = false;
+  bool balances_reconciled_ ABSL_GUARDED_BY(mu_) = false;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  // Worker-thread only.
+  int64_t next_poll_ns_ = 0;
+  int64_t next_balances_ns_ = 0;
+  int failed_polls_ = 0;  // consecutive failed polls (backoff)
+  std::thread thread_;
+};
+
+}  // namespace tickmesh::execution
