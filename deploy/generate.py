@@ -32,6 +32,9 @@ def prefix(svc):
     return "tickmesh_" + svc.replace("-", "_") + "_"
 
 
+MD, EX = prefix("market-data"), prefix("execution")
+
+
 def quantile(q, metric, by="le", window="5m", selector=""):
     return f"histogram_quantile({q}, sum by ({by}) (rate({metric}_bucket{selector}[{window}])))"
 
@@ -78,10 +81,24 @@ def recording_rules():
         streams.append({
             "record": "tickmesh:client_stream_reconnects:increase5m", "labels": {"service": svc},
             "expr": f"sum by (peer) (increase({prefix(svc)}client_stream_reconnects_total[5m]))"})
+    # Live venues (execution): a REST request ends with a response (counted by the latency
+    # histogram, error statuses included) or a transport error (no response, not in the
+    # histogram). Both exist only once a live venue is configured and called.
+    ex = prefix("execution")
+    venues = [
+        {"record": "tickmesh:venue_rest_requests:rate5m",
+         "expr": f"sum by (service, instance, venue) (rate({ex}venue_rest_seconds_count[5m]) "
+                 f'or rate({ex}venue_rest_errors_total{{kind="transport"}}[5m]))'},
+        {"record": "tickmesh:venue_rest_errors:rate5m",
+         "expr": f"sum by (service, instance, venue) (rate({ex}venue_rest_errors_total[5m]))"},
+        {"record": "tickmesh:venue_rest_error_ratio:rate5m",
+         "expr": "tickmesh:venue_rest_errors:rate5m / tickmesh:venue_rest_requests:rate5m"},
+    ]
     return [
         {"name": "tickmesh.latency", "interval": "15s", "rules": latency},
         {"name": "tickmesh.errors", "interval": "15s", "rules": errors},
         {"name": "tickmesh.streams", "interval": "15s", "rules": streams},
+        {"name": "tickmesh.venues", "interval": "15s", "rules": venues},
     ]
 
 
@@ -152,6 +169,36 @@ def alert_rules():
               "{{ $labels.service }}: stream to {{ $labels.peer }} reconnecting repeatedly",
               "More than 10 reconnects in 5 minutes: the peer is flapping, overloaded "
               "(RESOURCE_EXHAUSTED ends slow subscribers) or the network drops streams."),
+        # Venue connectors (market-data) and live venues (execution): these series exist only
+        # on processes configured with venues.
+        alert("TickmeshVenueDisconnected", f"{MD}venue_connected == 0", "1m", "page",
+              "market-data {{ $labels.instance }}: {{ $labels.venue }} feed disconnected",
+              "The venue WebSocket has been closed for a minute: no market data from this venue "
+              "(the connector reconnects with backoff; its books go stale). Check "
+              "/status connectors and the market-data log for the close reason."),
+        alert("TickmeshVenueResyncStorm",
+              f"sum by (service, instance, venue) (increase({MD}venue_gaps_total[5m])) > 10 "
+              f"or sum by (service, instance, venue) (increase({MD}venue_resyncs_total[5m])) "
+              "> 10",
+              "2m", "warning",
+              "market-data {{ $labels.instance }}: {{ $labels.venue }} books resyncing repeatedly",
+              "More than 10 sequence gaps or book resyncs in 5 minutes: frames are lost (a slow "
+              "connector, a lossy network) or the venue's stream is unstable. Every resync "
+              "drops the book and fetches a REST snapshot (watch the venue's rate limits)."),
+        alert("TickmeshVenueRestErrorRatio",
+              "tickmesh:venue_rest_error_ratio:rate5m > 0.05 "
+              "and tickmesh:venue_rest_requests:rate5m > 0.05",
+              "5m", "warning",
+              "execution {{ $labels.instance }}: over 5% of {{ $labels.venue }} REST calls fail",
+              "Transport errors and HTTP 4xx/5xx over REST requests, 5 minute rate. The "
+              "execution dashboard splits them by endpoint and kind; 4xx on signed endpoints "
+              "often means a clock skew or a key problem, 5xx and transport the venue itself."),
+        alert("TickmeshVenueInferredFills",
+              f"increase({EX}venue_inferred_fills_total[10m]) > 0", "0m", "warning",
+              "execution {{ $labels.instance }}: {{ $labels.venue }} fills inferred",
+              "Orders left the venue's open orders and the venue API offers no lookup: "
+              "execution took them as filled at their limit price. Reconcile the fills with "
+              "the venue's trade history."),
     ]
     return [{"name": "tickmesh.alerts", "rules": rules}]
 
@@ -365,6 +412,101 @@ def rule_tests():
              "exp_alerts": [expected("TickmeshStreamReconnectStorm",
                                      {"service": "execution", "peer": "persistence"})]}],
     })
+    md_l = 'service="market-data",instance="market-data:9101"'
+    # Venue feeds: binance's WebSocket closes at minute 5 and stays down; kraken stays up.
+    tests.append({
+        "name": "venue feed disconnected",
+        "interval": "1m",
+        "input_series": [
+            {"series": f'{MD}venue_connected{{{md_l},venue="binance"}}', "values": "1x5 0x10"},
+            {"series": f'{MD}venue_connected{{{md_l},venue="kraken"}}', "values": "1x15"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "5m", "alertname": "TickmeshVenueDisconnected", "exp_alerts": []},
+            {"eval_time": "6m", "alertname": "TickmeshVenueDisconnected", "exp_alerts": []},
+            {"eval_time": "8m", "alertname": "TickmeshVenueDisconnected",
+             "exp_alerts": [expected("TickmeshVenueDisconnected",
+                                     {"service": "market-data", "instance": "market-data:9101",
+                                      "venue": "binance"})]}],
+    })
+    # Gaps: kraken breaks its sequence 3 times a minute from minute 5 (and resyncs each time);
+    # binance once a minute (5 per 5m, under the threshold); bybit only resyncs (checksum
+    # failures), 4 a minute from minute 20.
+    tests.append({
+        "name": "venue resync storm",
+        "interval": "1m",
+        "input_series": [
+            {"series": f'{MD}venue_gaps_total{{{md_l},venue="kraken"}}', "values": "0x5 3+3x25"},
+            {"series": f'{MD}venue_resyncs_total{{{md_l},venue="kraken"}}',
+             "values": "0x5 3+3x25"},
+            {"series": f'{MD}venue_gaps_total{{{md_l},venue="binance"}}', "values": "0+1x30"},
+            {"series": f'{MD}venue_resyncs_total{{{md_l},venue="binance"}}', "values": "0+1x30"},
+            {"series": f'{MD}venue_gaps_total{{{md_l},venue="bybit"}}', "values": "0x30"},
+            {"series": f'{MD}venue_resyncs_total{{{md_l},venue="bybit"}}',
+             "values": "0x20 4+4x10"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "5m", "alertname": "TickmeshVenueResyncStorm", "exp_alerts": []},
+            {"eval_time": "15m", "alertname": "TickmeshVenueResyncStorm",
+             "exp_alerts": [expected("TickmeshVenueResyncStorm",
+                                     {"service": "market-data", "instance": "market-data:9101",
+                                      "venue": "kraken"})]},
+            {"eval_time": "28m", "alertname": "TickmeshVenueResyncStorm",
+             "exp_alerts": [expected("TickmeshVenueResyncStorm",
+                                     {"service": "market-data", "instance": "market-data:9101",
+                                      "venue": v}) for v in ("bybit", "kraken")]}],
+    })
+    ex_l = 'service="execution",instance="execution:9103"'
+    # REST: binance answers 1 request/s, 10% of them HTTP 5xx from minute 5; kraken has 1
+    # transport error a minute besides 60 answers (1.6%); bybit fails half its calls but makes
+    # only 2 a minute (under the 0.05/s floor).
+    tests.append({
+        "name": "venue REST error ratio",
+        "interval": "1m",
+        "input_series": [
+            {"series": f'{EX}venue_rest_seconds_count{{{ex_l},venue="binance",endpoint="order"}}',
+             "values": "0+60x30"},
+            {"series": f'{EX}venue_rest_errors_total{{{ex_l},venue="binance",endpoint="order",'
+                       'kind="http_5xx"}', "values": "0x5 6+6x25"},
+            {"series": f'{EX}venue_rest_seconds_count{{{ex_l},venue="kraken",'
+                       'endpoint="OpenOrders"}', "values": "0+60x30"},
+            {"series": f'{EX}venue_rest_errors_total{{{ex_l},venue="kraken",'
+                       'endpoint="OpenOrders",kind="transport"}', "values": "0+1x30"},
+            {"series": f'{EX}venue_rest_seconds_count{{{ex_l},venue="bybit",'
+                       'endpoint="order/create"}', "values": "0+1x30"},
+            {"series": f'{EX}venue_rest_errors_total{{{ex_l},venue="bybit",'
+                       'endpoint="order/create",kind="transport"}', "values": "0+1x30"},
+        ],
+        "promql_expr_test": [{
+            "expr": 'tickmesh:venue_rest_error_ratio:rate5m{venue="binance"}', "eval_time": "15m",
+            "exp_samples": [{"labels": 'tickmesh:venue_rest_error_ratio:rate5m{service='
+                                       '"execution",instance="execution:9103",venue="binance"}',
+                             "value": 0.1}]}],
+        "alert_rule_test": [
+            {"eval_time": "5m", "alertname": "TickmeshVenueRestErrorRatio", "exp_alerts": []},
+            {"eval_time": "15m", "alertname": "TickmeshVenueRestErrorRatio",
+             "exp_alerts": [expected("TickmeshVenueRestErrorRatio",
+                                     {"service": "execution", "instance": "execution:9103",
+                                      "venue": "binance"})]}],
+    })
+    # Inferred fills: one kraken order taken as filled at minute 10.
+    tests.append({
+        "name": "venue inferred fills",
+        "interval": "1m",
+        "input_series": [
+            {"series": f'{EX}venue_inferred_fills_total{{{ex_l},venue="kraken"}}',
+             "values": "0x10 1x20"},
+            {"series": f'{EX}venue_inferred_fills_total{{{ex_l},venue="binance"}}',
+             "values": "0x30"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "9m", "alertname": "TickmeshVenueInferredFills", "exp_alerts": []},
+            {"eval_time": "12m", "alertname": "TickmeshVenueInferredFills",
+             "exp_alerts": [expected("TickmeshVenueInferredFills",
+                                     {"service": "execution", "instance": "execution:9103",
+                                      "venue": "kraken"})]},
+            {"eval_time": "25m", "alertname": "TickmeshVenueInferredFills", "exp_alerts": []}],
+    })
     return {"rule_files": ["../rules/tickmesh.rules.yml"], "evaluation_interval": "1m",
             "tests": tests}
 
@@ -517,7 +659,9 @@ def service_board(svc, description, specific):
     b = Board(f"tickmesh-{svc}", f"tickmesh / {svc}", description, ["service"])
     for row_title, panels in specific:
         b.row(row_title)
-        b.line(panels)
+        # panels: one line of panels, or a list of lines under the same row.
+        for line in (panels if isinstance(panels[0], list) else [panels]):
+            b.line(line)
     common_rows(b, svc)
     return b
 
@@ -558,6 +702,43 @@ def boards():
                "conflated {{subscriber}}")],
              "Subscribers ended with RESOURCE_EXHAUSTED, and book events conflated for slow ones."),
         ]),
+        # Venue connectors: only on a market-data configured with venues (empty otherwise).
+        ("Venues", [[
+            ("Venue connection state", "none",
+             [(f"{md}venue_connected", "{{venue}} {{instance}}"),
+              (f"sum by (venue) (increase({md}venue_reconnects_total[5m]))",
+               "reconnects (5m) {{venue}}")],
+             "1 = the venue WebSocket is open. Alert after 1 m at 0."),
+            ("Venue frames", "ops",
+             [(f"sum by (venue) (rate({md}venue_frames_total[1m]))", "{{venue}}")],
+             "WebSocket frames decoded per second."),
+            ("Parse errors, gaps, resyncs (5m)", "none",
+             [(f"sum by (venue) (increase({md}venue_parse_errors_total[5m]))",
+               "parse errors {{venue}}"),
+              (f"sum by (venue) (increase({md}venue_gaps_total[5m]))", "gaps {{venue}}"),
+              (f"sum by (venue) (increase({md}venue_checksum_failures_total[5m]))",
+               "checksum failures {{venue}}"),
+              (f"sum by (venue) (increase({md}venue_resyncs_total[5m]))", "resyncs {{venue}}")],
+             "Frames skipped, sequence breaks and checksum mismatches; each break drops the "
+             "book and resyncs it from a snapshot."),
+        ], [
+            ("Snapshot latency p99", "s",
+             [(quantile(0.99, f"{md}venue_snapshot_seconds", by="le, venue"), "{{venue}}")],
+             "REST book snapshot, request sent → response."),
+            ("Frame → ingest p99", "s",
+             [(quantile(0.99, f"{md}venue_frame_ingest_seconds", by="le, venue"),
+               "{{venue}}")],
+             "WebSocket frame received → its events ingested and fanned out."),
+            ("Snapshot errors, rejected requests and batches (5m)", "none",
+             [(f"sum by (venue, reason) (increase({md}venue_snapshot_errors_total[5m]))",
+               "snapshot {{reason}} {{venue}}"),
+              (f"sum by (venue) (increase({md}venue_request_errors_total[5m]))",
+               "requests refused {{venue}}"),
+              (f"sum by (venue) (increase({md}venue_batches_rejected_total[5m]))",
+               "batches rejected {{venue}}")],
+             "Failed snapshots by reason, requests (subscriptions) the venue refused, batches "
+             "Ingest refused."),
+        ]]),
     ]))
     out.append(service_board("signal", "Indicators, strategies and the signal stream.", [
         ("Signals", [
@@ -628,6 +809,47 @@ def boards():
               (f"increase({ex}event_subscriber_overflows_total[5m])", "subscriber overflows")],
              "Upstream streams and order-event subscribers."),
         ]),
+        # Live venues and algorithms: only with live venues configured / algo orders placed.
+        ("Live venues / algorithms", [[
+            ("REST latency p99 by endpoint", "s",
+             [(quantile(0.99, f"{ex}venue_rest_seconds", by="le, venue, endpoint"),
+               "{{venue}} {{endpoint}}")],
+             "Live venue REST request sent → full response (error statuses included)."),
+            ("REST errors", "ops",
+             [(f"sum by (venue, endpoint, kind) (rate({ex}venue_rest_errors_total[5m]))",
+               "{{venue}} {{endpoint}} {{kind}}")],
+             "Transport errors and HTTP 4xx/5xx per second, by endpoint."),
+            ("REST error ratio", "percentunit",
+             [("tickmesh:venue_rest_error_ratio:rate5m", "{{venue}} {{instance}}")],
+             "Errors over requests, 5m rate. Alert over 5% for 5 m."),
+            ("Sign latency p99", "s",
+             [(quantile(0.99, f"{ex}venue_sign_seconds", by="le, venue"), "{{venue}}")],
+             "Building and signing one request."),
+        ], [
+            ("Venue calls by result", "ops",
+             [(f"sum by (venue, call, result) (rate({ex}venue_calls_total[1m]))",
+               "{{venue}} {{call}} {{result}}")],
+             "Place, cancel, query, open_orders, balances by result."),
+            ("Venue call p99", "s",
+             [(quantile(0.99, f"{ex}venue_call_seconds", by="le, venue, call"),
+               "{{venue}} {{call}}")],
+             "Duration of one live venue call by venue and call."),
+            ("Venue orders by state", "none",
+             [(f"sum by (venue, state) ({ex}venue_orders)", "{{venue}} {{state}}")],
+             "Orders open on live venues: pending, unconfirmed, open, cancelling, foreign."),
+            ("Inferred fills (1h)", "none",
+             [(f"sum by (venue) (increase({ex}venue_inferred_fills_total[1h]))", "{{venue}}")],
+             "Orders taken as filled because they left the open orders and the venue has no "
+             "order lookup. Alert on any."),
+        ], [
+            ("Algo parents", "ops",
+             [(f"sum by (algo, status) (rate({ex}algo_parents_total[5m]))",
+               "{{algo}} {{status}}")],
+             "Algo parent orders accepted and ended, by algorithm and status."),
+            ("Algo children", "ops",
+             [(f"sum by (result) (rate({ex}algo_children_total[5m]))", "{{result}}")],
+             "Child orders placed for algo parents: accepted or refused by the engine."),
+        ]]),
     ]))
     out.append(service_board("cache", "L1 and Redis tiers, breaker and replay queue.", [
         ("Traffic", [

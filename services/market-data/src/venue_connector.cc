@@ -92,23 +92,25 @@ struct VenueConnector::Metrics {
   explicit Metrics(const std::string& venue) {
     const std::map<std::string, std::string> l = {{"venue", venue}};
     auto counter = [&](const std::string& what, const std::string& help) -> prometheus::Counter& {
-      return runtime::CounterFamily(Prefix() + "venue_" + what, help).Add(l);
+      return runtime::CounterFamily(Prefix() + what, help).Add(l);
     };
     connected = &runtime::GaugeFamily(Prefix() + "venue_connected",
                                       "1 while the venue WebSocket is open, else 0")
                      .Add(l);
-    reconnects = &counter("reconnects_total", "Venue WebSocket reconnections (after the first)");
-    frames = &counter("frames_total", "Venue WebSocket frames decoded (rate = messages/s)");
-    parse_errors = &counter("parse_errors_total", "Malformed or unexpected venue frames skipped");
-    gaps = &counter("gaps_total", "Venue book sequence breaks (book dropped and resynced)");
+    reconnects =
+        &counter("venue_reconnects_total", "Venue WebSocket reconnections (after the first)");
+    frames = &counter("venue_frames_total", "Venue WebSocket frames decoded (rate = messages/s)");
+    parse_errors =
+        &counter("venue_parse_errors_total", "Malformed or unexpected venue frames skipped");
+    gaps = &counter("venue_gaps_total", "Venue book sequence breaks (book dropped and resynced)");
     checksum_failures =
-        &counter("checksum_failures_total", "Venue book checksum mismatches (book resynced)");
-    resyncs =
-        &counter("resyncs_total", "Venue books re-established after a gap or checksum failure");
+        &counter("venue_checksum_failures_total", "Venue book checksum mismatches (book resynced)");
+    resyncs = &counter("venue_resyncs_total",
+                       "Venue books re-established after a gap or checksum failure");
     request_errors =
-        &counter("request_errors_total", "Requests the venue rejected (e.g. a subscription)");
-    batches_rejected =
-        &counter("batches_rejected_total", "Venue event batches market-data's Ingest rejected");
+        &counter("venue_request_errors_total", "Requests the venue rejected (e.g. a subscription)");
+    batches_rejected = &counter("venue_batches_rejected_total",
+                                "Venue event batches market-data's Ingest rejected");
     auto& snap_err = runtime::CounterFamily(
         Prefix() + "venue_snapshot_errors_total",
         "Failed REST book snapshots by reason: transport, http (status >= 400), apply");
