@@ -90,6 +90,16 @@ std::vector<CpuUse> SaturatedServices(const nlohmann::json& report, const GradeR
   return out;
 }
 
+// The memory-growth limit: the scenario's objective (config.max_mem_growth_mb_per_min) when it
+// sets one, else the rules' default.
+double MemoryLimit(const nlohmann::json& report, const GradeRules& rules) {
+  const double configured = Num(Get(report, "config"), "max_mem_growth_mb_per_min");
+  return configured > 0 ? configured : rules.memory_growth_limit_mb_per_min;
+}
+
+// slos[] entries of kind memory_growth are judged by the memory rules, not the latency ones.
+bool IsMemorySlo(const nlohmann::json& slo) { return Str(slo, "kind") == "memory_growth"; }
+
 // "market-data.recv->market-data.emit" -> {"market-data", "market-data"}.
 std::pair<std::string, std::string> HopServices(const std::string& hop) {
   auto arrow = hop.find("->");
@@ -150,6 +160,12 @@ Grade ComputeGrade(const nlohmann::json& report, const GradeRules& rules) {
       if (U64(s, "samples") == 0 && !Bool(s, "passed")) {
         slo.push_back({"slo_no_samples", absl::StrCat(name, ": no samples"), 25});
         ceiling = std::min(ceiling, kSloCeiling);
+        continue;
+      }
+      if (IsMemorySlo(s)) {
+        // A miss is scored by the memory_growth rule below; it still caps the score like any
+        // failed objective.
+        if (!Bool(s, "passed")) ceiling = std::min(ceiling, kSloCeiling);
         continue;
       }
       const double margin = threshold > 0 ? observed / threshold : (observed > 0 ? 2.0 : 0.0);
@@ -220,14 +236,15 @@ Grade ComputeGrade(const nlohmann::json& report, const GradeRules& rules) {
   deduct(kFaultCap, std::move(faults));
 
   std::vector<Deduction> memory;
+  const double memory_limit = MemoryLimit(report, rules);
   if (const auto& services = Get(Get(report, "resources"), "services"); services.is_object()) {
     for (const auto& [svc, res] : services.items()) {
       const double growth = Num(res, "mem_growth_mb_per_min");
-      if (growth <= rules.memory_growth_limit_mb_per_min) continue;
-      memory.push_back({"memory_growth",
-                        absl::StrFormat("%s: RSS grew %.2f MB/min (limit %g)", svc, growth,
-                                        rules.memory_growth_limit_mb_per_min),
-                        10 + std::min(10.0, 2 * (growth - rules.memory_growth_limit_mb_per_min))});
+      if (growth <= memory_limit) continue;
+      memory.push_back(
+          {"memory_growth",
+           absl::StrFormat("%s: RSS grew %.2f MB/min (limit %g)", svc, growth, memory_limit),
+           10 + std::min(10.0, 2 * (growth - memory_limit))});
     }
   }
   deduct(kMemoryCap, std::move(memory));
@@ -250,6 +267,14 @@ std::vector<Bottleneck> FindBottlenecks(const nlohmann::json& report, const Grad
     for (const auto& s : slos) {
       if (Bool(s, "passed")) continue;
       const double observed = Num(s, "observed", -1);
+      if (IsMemorySlo(s)) {
+        // Growth over the limit is a memory_growth bottleneck (below); what is left is a
+        // memory objective that could not be judged.
+        if (U64(s, "samples") == 0) {
+          out.push_back({"slo_failed", Str(s, "name"), -1, "mb_per_min", Str(s, "reason")});
+        }
+        continue;
+      }
       out.push_back({"slo_failed", Str(s, "name"), observed, "us",
                      observed < 0
                          ? absl::StrCat(Str(s, "name"), " has no samples")
@@ -267,6 +292,7 @@ std::vector<Bottleneck> FindBottlenecks(const nlohmann::json& report, const Grad
                                      attempts, 100 * errors / attempts)});
     }
   }
+  const double memory_limit = MemoryLimit(report, rules);
   double host_cores = 1, total_cpu = 0;
   for (const auto& c : SaturatedServices(report, rules, &host_cores, &total_cpu)) {
     out.push_back({"cpu_saturated", c.service, c.avg, "cores",
@@ -282,10 +308,11 @@ std::vector<Bottleneck> FindBottlenecks(const nlohmann::json& report, const Grad
   if (const auto& services = Get(Get(report, "resources"), "services"); services.is_object()) {
     for (const auto& [svc, res] : services.items()) {
       const double growth = Num(res, "mem_growth_mb_per_min");
-      if (growth <= rules.memory_growth_limit_mb_per_min) continue;
+      if (growth <= memory_limit) continue;
       out.push_back({"memory_growth", svc, growth, "mb_per_min",
-                     absl::StrFormat("%s RSS grew %.2f MB/min after warm-up (max %.1f MB)", svc,
-                                     growth, Num(res, "rss_max_mb"))});
+                     absl::StrFormat("%s RSS grew %.2f MB/min after warm-up (limit %g, max "
+                                     "%.1f MB)",
+                                     svc, growth, memory_limit, Num(res, "rss_max_mb"))});
     }
   }
   const auto& cp = Get(report, "critical_path");
@@ -309,7 +336,13 @@ std::vector<Recommendation> Recommend(const nlohmann::json& report,
   for (const auto& b : bottlenecks) slo_failed = slo_failed || b.kind == "slo_failed";
 
   for (const auto& b : bottlenecks) {
-    if (b.kind == "slo_failed") {
+    if (b.kind == "slo_failed" && b.unit == "mb_per_min") {
+      out.push_back({"slo_failed",
+                     "Memory growth could not be judged: make every service's admin /metrics "
+                     "reachable from the load tester (--admin_addresses) and run long enough for "
+                     "3 RSS samples after the warm-up.",
+                     b.detail});
+    } else if (b.kind == "slo_failed") {
       std::string text =
           b.value < 0
               ? absl::StrCat("No samples for ", b.subject,

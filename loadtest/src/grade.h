@@ -7,7 +7,9 @@
 // Score: starts at 100, rule deductions are subtracted (each rule's deduction is capped), then:
 //   - a run error (report["error"] not empty) or a run that measured nothing scores 0;
 //   - any failed integrity check caps the score at 49 (acknowledged data lost is an F);
-//   - any failed SLO caps the score at 69 (at best a D).
+//   - any failed SLO caps the score at 69 (at best a D). A slos[] entry of kind memory_growth
+//     (the soak's objective, report.h) is scored by the memory_growth rule rather than the
+//     latency SLO rules, but its miss caps the score the same way.
 // Letter: A >= 90, B >= 80, C >= 70, D >= 60, F below.
 #pragma once
 
@@ -55,6 +57,8 @@ struct Recommendation {
 
 // Thresholds used by the rules; defaults are the documented ones.
 struct GradeRules {
+  // Memory growth above this is deducted and named as a bottleneck, unless the report's
+  // config.max_mem_growth_mb_per_min (the scenario's objective) is > 0: that limit wins.
   double memory_growth_limit_mb_per_min = kMemoryGrowthLimitMbPerMin;
   // CPU saturation: a service whose average CPU is at least `cpu_saturation_fraction` of the
   // host's cores (report resources.host_cores) is saturated; and when all sampled services

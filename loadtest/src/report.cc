@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <regex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "baseline.h"
 #include "grade.h"
 #include "report_util.h"
@@ -175,6 +177,102 @@ nlohmann::json ResourcesJson(const RunResult& r) {
           {"services", services}};
 }
 
+// RSS samples that count towards the memory-growth slope (the filter of MemoryGrowthMbPerMin).
+int GrowthSampleCount(const std::vector<ResourceSample>& s) {
+  if (s.empty()) return 0;
+  const double t0 = s.front().t_s;
+  const double warmup = WarmupSeconds(s.back().t_s - t0);
+  int n = 0;
+  for (const auto& x : s) {
+    if (x.t_s - t0 >= warmup && x.rss_bytes > 0 && std::isfinite(x.rss_bytes)) ++n;
+  }
+  return n;
+}
+
+// The memory-growth objective as a slos[] entry: the worst service's growth against `limit`.
+nlohmann::json MemoryGrowthSlo(double limit, const RunResult& r, const nlohmann::json& resources) {
+  std::string worst;
+  double worst_growth = -1;
+  int min_samples = -1;
+  std::vector<std::string> over, unjudged;
+  for (const auto& [svc, res] : r.resources) {
+    const int n = GrowthSampleCount(res.samples);
+    min_samples = min_samples < 0 ? n : std::min(min_samples, n);
+    if (n < kMinMemoryGrowthSamples) {
+      unjudged.push_back(absl::StrFormat("%s (%d RSS sample(s) after warm-up, %d needed%s)", svc, n,
+                                         kMinMemoryGrowthSamples,
+                                         res.error.empty() ? "" : "; " + res.error));
+      continue;
+    }
+    // The figure the report shows for the service (recomputed from its samples).
+    const double growth =
+        report_util::Num(report_util::Get(report_util::Get(resources, "services"), svc.c_str()),
+                         "mem_growth_mb_per_min");
+    if (growth > limit) over.push_back(absl::StrFormat("%s %.2f MB/min", svc, growth));
+    if (growth > worst_growth) {
+      worst_growth = growth;
+      worst = svc;
+    }
+  }
+  const uint64_t samples = min_samples > 0 ? uint64_t(min_samples) : 0;
+  const bool judged = !r.resources.empty() && unjudged.empty();
+  const bool ok = judged && worst_growth <= limit;
+  std::string reason;
+  if (r.resources.empty()) {
+    reason = "no service was sampled (admin /metrics): memory growth cannot be judged";
+  } else if (!unjudged.empty()) {
+    reason = absl::StrCat("no evidence for ", absl::StrJoin(unjudged, ", "));
+  } else if (!ok) {
+    reason =
+        absl::StrFormat("RSS grew faster than %g MB/min: %s", limit, absl::StrJoin(over, ", "));
+  }
+  return {{"name", "memory_growth"},
+          {"kind", "memory_growth"},
+          {"unit", "mb_per_min"},
+          {"subject", worst},
+          {"operation", ""},
+          {"percentile", ""},
+          {"threshold", limit},
+          {"threshold_us", 0.0},
+          {"objective", absl::StrFormat("memory_growth <= %g MB/min (worst service)", limit)},
+          {"observed", worst_growth >= 0 ? worst_growth : -1.0},
+          {"samples", samples},
+          {"margin",
+           worst_growth >= 0 ? nlohmann::json(worst_growth / limit) : nlohmann::json(nullptr)},
+          {"passed", ok},
+          {"reason", reason}};
+}
+
+// The `volatility` section from the jump-window counters (see MeasureBurstiness).
+nlohmann::json VolatilityJson(const std::map<std::string, uint64_t>& counters) {
+  auto get = [&](const char* name) -> uint64_t {
+    auto it = counters.find(name);
+    return it == counters.end() ? 0 : it->second;
+  };
+  const auto& k = kJumpWindowCounters;
+  const double in_s = double(get(k.in_window_us)) / 1e6;
+  const double between_s = double(get(k.between_us)) / 1e6;
+  const uint64_t in_events = get(k.in_window_events);
+  const uint64_t between_events = get(k.between_events);
+  const double in_rate = in_s > 0 ? double(in_events) / in_s : 0.0;
+  const double between_rate = between_s > 0 ? double(between_events) / between_s : 0.0;
+  const uint64_t all_events = in_events + between_events;
+  return {
+      {"measured", get(k.jumps) > 0 && in_s > 0},
+      {"jumps", get(k.jumps)},
+      {"window_ms", get(k.window_ms)},
+      {"in_jump_windows",
+       {{"seconds", Round3(in_s)}, {"order_events", in_events}, {"per_s", Round3(in_rate)}}},
+      {"between_jumps",
+       {{"seconds", Round3(between_s)},
+        {"order_events", between_events},
+        {"per_s", Round3(between_rate)}}},
+      {"burst_ratio", between_rate > 0 ? Round3(in_rate / between_rate) : 0.0},
+      {"share_of_events_in_windows",
+       all_events > 0 ? Round3(double(in_events) / double(all_events)) : 0.0},
+      {"share_of_time_in_windows", in_s + between_s > 0 ? Round3(in_s / (in_s + between_s)) : 0.0}};
+}
+
 bool IsKnownPercentile(const std::string& p) {
   return p == "p50" || p == "p90" || p == "p99" || p == "p999" || p == "max";
 }
@@ -194,6 +292,41 @@ bool ParseSlo(const std::string& text, Slo* slo, std::string* error) {
   slo->percentile = m[2];
   slo->max_us = std::stod(m[3]);
   return true;
+}
+
+Burstiness MeasureBurstiness(const std::vector<CounterSample>& samples, double window_s) {
+  Burstiness b;
+  b.window_s = window_s;
+  double window_end = -std::numeric_limits<double>::infinity();
+  for (size_t i = 1; i < samples.size(); ++i) {
+    const CounterSample& a = samples[i - 1];
+    const CounterSample& c = samples[i];
+    const double dt = c.t_s - a.t_s;
+    if (!(dt > 0)) continue;
+    const uint64_t events = c.events > a.events ? c.events - a.events : 0;
+    if (c.jumps > a.jumps) {
+      b.jumps += c.jumps - a.jumps;
+      window_end = std::max(window_end, a.t_s + window_s);
+    }
+    if (a.t_s < window_end) {
+      b.in_window_s += dt;
+      b.in_window_events += events;
+    } else {
+      b.between_s += dt;
+      b.between_events += events;
+    }
+  }
+  return b;
+}
+
+void StoreBurstiness(const Burstiness& b, std::map<std::string, uint64_t>* counters) {
+  const auto& k = kJumpWindowCounters;
+  (*counters)[k.jumps] = b.jumps;
+  (*counters)[k.window_ms] = uint64_t(std::llround(b.window_s * 1e3));
+  (*counters)[k.in_window_us] = uint64_t(std::llround(b.in_window_s * 1e6));
+  (*counters)[k.in_window_events] = b.in_window_events;
+  (*counters)[k.between_us] = uint64_t(std::llround(b.between_s * 1e6));
+  (*counters)[k.between_events] = b.between_events;
 }
 
 nlohmann::json BuildReportJson(const RunInfo& info, const RunResult& result) {
@@ -260,6 +393,10 @@ nlohmann::json BuildReportJson(const RunInfo& info, const RunResult& result) {
     slos_ok = slos_ok && ok;
     slos.push_back(
         {{"name", absl::StrCat(slo.operation, ".", slo.percentile)},
+         {"kind", "latency"},
+         {"unit", "us"},
+         {"subject", slo.operation},
+         {"threshold", slo.max_us},
          {"operation", slo.operation},
          {"percentile", slo.percentile},
          {"threshold_us", slo.max_us},
@@ -271,7 +408,14 @@ nlohmann::json BuildReportJson(const RunInfo& info, const RunResult& result) {
          {"passed", ok},
          {"reason", reason}});
   }
+  // The soak's memory objective, from the scenario's configuration.
+  const nlohmann::json limit = report_util::Get(j["config"], "max_mem_growth_mb_per_min");
+  if (limit.is_number() && limit.get<double>() > 0) {
+    slos.push_back(MemoryGrowthSlo(limit.get<double>(), result, j["resources"]));
+    slos_ok = slos_ok && slos.back()["passed"].get<bool>();
+  }
   j["slos"] = slos;
+  j["volatility"] = VolatilityJson(result.counters);
   j["passed"] = result.error.empty() && measured && slos_ok && integrity_ok && faults_ok;
   j["error"] = result.error;
 
@@ -395,6 +539,17 @@ std::string SummaryText(const nlohmann::json& report) {
       absl::StrAppendFormat(&out, "  SLO %-36s observed %9.1f  %s\n", Str(slo, "objective"),
                             Num(slo, "observed"), Bool(slo, "passed") ? "PASS" : "FAIL");
     }
+  }
+  if (const auto& v = Get(report, "volatility"); Bool(v, "measured")) {
+    const auto& in = Get(v, "in_jump_windows");
+    const auto& between = Get(v, "between_jumps");
+    absl::StrAppendFormat(&out,
+                          "  price jumps %d: order events %.1f/s within %d ms after a jump vs "
+                          "%.1f/s between jumps (x%.1f); %.0f%% of them in %.0f%% of the time\n",
+                          U64(v, "jumps"), Num(in, "per_s"), U64(v, "window_ms"),
+                          Num(between, "per_s"), Num(v, "burst_ratio"),
+                          100 * Num(v, "share_of_events_in_windows"),
+                          100 * Num(v, "share_of_time_in_windows"));
   }
   if (const auto& integrity = Get(report, "integrity"); integrity.is_array()) {
     for (const auto& c : integrity) {

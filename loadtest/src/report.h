@@ -12,6 +12,8 @@
 //   exit(report["passed"] ? 0 : 1);   // and HasRegressions(report) if --fail_on_regression
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -58,10 +60,62 @@ struct RunInfo {
 //   - result.error is empty;
 //   - at least one operation completed at least once (a run that measured nothing is no pass);
 //   - every SLO passed (an SLO whose operation has no samples fails: no evidence is not a pass);
+//   - when info.config["max_mem_growth_mb_per_min"] is a number > 0 (the soak's objective, as
+//     ScenarioToJson writes it): the worst sampled service's RSS growth after warm-up is at most
+//     that many MB/min. It is reported as the slos[] entry of kind "memory_growth" naming the
+//     service and the figure, and fails without evidence: no service sampled, or a service with
+//     fewer than kMinMemoryGrowthSamples RSS samples after warm-up;
 //   - every integrity check passed, and every fault step that was attempted succeeded.
 // Baseline regressions do not change `passed`; use HasRegressions() to fail on them.
-// The grade, bottlenecks and recommendations sections come from grade.h.
+// The grade, bottlenecks and recommendations sections come from grade.h; the `volatility`
+// section from the jump-window counters (kJumpWindowCounters, see MeasureBurstiness).
 nlohmann::json BuildReportJson(const RunInfo& info, const RunResult& result);
+
+// RSS samples after warm-up a service needs before its memory growth is evidence (the least-
+// squares slope of resources.h needs at least this many; fewer gives a growth of 0).
+inline constexpr int kMinMemoryGrowthSamples = 3;
+
+// Burstiness of order events around price jumps (the volatility scenario). The runner samples
+// two cumulative counters (price jumps made by the tick source, order events received) every
+// few milliseconds during the load; MeasureBurstiness splits the sampled time into jump windows
+// and the time between them and counts the order events in each.
+struct CounterSample {
+  double t_s = 0;       // seconds since the load started (non-decreasing)
+  uint64_t jumps = 0;   // cumulative price jumps
+  uint64_t events = 0;  // cumulative order events
+};
+
+struct Burstiness {
+  uint64_t jumps = 0;      // jumps seen between the first and the last sample
+  double window_s = 0;     // the window length used
+  double in_window_s = 0;  // sampled time inside jump windows
+  uint64_t in_window_events = 0;
+  double between_s = 0;  // sampled time outside them
+  uint64_t between_events = 0;
+};
+
+// An interval (samples[i-1], samples[i]] in which the jump counter rose holds a jump; its jump
+// window runs from samples[i-1].t_s for window_s seconds, and every interval that starts inside
+// a window counts as in the window (so a window is at least one sampling interval long and
+// rounded up to whole intervals). Other intervals count as between jumps. Intervals of zero or
+// negative length are skipped; a counter that goes backwards counts as no change. Fewer than two
+// samples give all zeros.
+Burstiness MeasureBurstiness(const std::vector<CounterSample>& samples, double window_s);
+
+// RunResult::counters names under which the runner stores a Burstiness (times in µs, window in
+// ms), and from which BuildReportJson derives the `volatility` section.
+struct JumpWindowCounterNames {
+  const char* jumps = "jump_window_jumps";
+  const char* window_ms = "jump_window_ms";
+  const char* in_window_us = "jump_window_us";
+  const char* in_window_events = "jump_window_order_events";
+  const char* between_us = "between_jumps_us";
+  const char* between_events = "between_jumps_order_events";
+};
+inline constexpr JumpWindowCounterNames kJumpWindowCounters{};
+
+// Stores `b` in `counters` under kJumpWindowCounters' names.
+void StoreBurstiness(const Burstiness& b, std::map<std::string, uint64_t>* counters);
 
 // True when report["baseline"]["regressed"] is true (a baseline was given and at least one
 // operation regressed by more than the threshold).

@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "fault.h"
 #include "open_loop.h"
+#include "report.h"
 #include "resources.h"
 #include "tickmesh/runtime/clock.h"
 #include "tickmesh/runtime/log.h"
@@ -35,6 +37,14 @@ std::vector<int> MixPattern(const std::vector<OperationWeight>& mix) {
 }
 
 namespace {
+
+// Volatility: order-event and jump counters are sampled this often, and order events within
+// kJumpWindowS after a jump count as the jump's burst. The window covers the tick -> order path
+// (p99 a few ms on the dev VM) and strategies that react over a few more ticks; it stays well
+// under the quick scenario's jump period (one jump per symbol every jump_every / rate seconds:
+// 1 s), so the time between jumps is measured too.
+constexpr int64_t kBurstSampleNs = 10'000'000;
+constexpr double kJumpWindowS = 0.2;
 
 // Breaking-point bookkeeping for a stepped ramp, driven by the monitor thread.
 struct StepJudge {
@@ -99,6 +109,7 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
     }
   }
 
+  std::map<std::string, uint64_t> burst_counters;  // jump-window counters (volatility)
   std::atomic<bool> stop{false};
   const int64_t start_ns = NowUnixNs() + 20'000'000;  // a moment for the threads to settle
   std::unique_ptr<FaultInjector> faults;
@@ -143,6 +154,30 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
       lock.lock();
     }
   });
+
+  // Volatility: the price-jump and order-event counters sampled every kBurstSampleNs during the
+  // load (not the drain: no jumps happen then), split into jump windows and the time between.
+  const bool measure_bursts =
+      spec.jump_every > 0 && std::any_of(spec.mix.begin(), spec.mix.end(),
+                                         [](const auto& m) { return m.operation == "tick"; });
+  std::vector<CounterSample> burst_samples;
+  std::thread burst_sampler;
+  if (measure_bursts) {
+    burst_sampler = std::thread([&] {
+      std::unique_lock<std::mutex> lock(monitor_mu);
+      while (!load_done) {
+        const int64_t now = NowUnixNs();
+        if (now >= start_ns) {
+          lock.unlock();
+          CounterSample sample{double(now - start_ns) / 1e9, recorder.counter("price_jumps"),
+                               recorder.counter("order_events")};
+          lock.lock();
+          burst_samples.push_back(sample);
+        }
+        monitor_cv.wait_for(lock, std::chrono::nanoseconds(kBurstSampleNs));
+      }
+    });
+  }
 
   // Breaking point: evaluated by the generator thread at each step boundary (it owns timing).
   const bool searching = spec.breaking.enabled;
@@ -219,6 +254,10 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
     monitor_cv.notify_all();
   }
   monitor.join();
+  if (burst_sampler.joinable()) {
+    burst_sampler.join();
+    StoreBurstiness(MeasureBurstiness(burst_samples, kJumpWindowS), &burst_counters);
+  }
   // The last, partial second.
   const double load_s = double(sent_end - start_ns) / 1e9;
   recorder.CloseSecond(load_s, shape.RateAt(load_s - 0.5));
@@ -272,6 +311,7 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
         judge.broke ? judge.reason : "not reached: every step met the objective";
   }
   result.counters["generator_max_lag_us"] = uint64_t(gstats.max_lag_ns / 1000);
+  for (const auto& [name, v] : burst_counters) result.counters[name] = v;
   if (gstats.stopped && options.stop && options.stop->load()) result.error = "stopped";
   result.finished_unix_ns = NowUnixNs();
   return result;

@@ -1,7 +1,9 @@
 // Runs one scenario against the mesh: builds the load shape and the operation drivers, drives
 // them open-loop from one generator thread, closes a timeline second every second, samples every
 // service's /metrics (ResourceSampler), runs the fault plan and the integrity checks, searches for
-// the breaking point of a stepped ramp, and returns everything as a RunResult.
+// the breaking point of a stepped ramp, measures the order-event bursts after price jumps (every
+// 10 ms, when the scenario jumps; stored as the jump-window counters of report.h), and returns
+// everything as a RunResult.
 //
 // Example:
 //   auto spec = BuiltinScenario("sustained", "quick");

@@ -109,6 +109,28 @@ TEST(Grade, MemoryGrowthAboveFiveMbPerMinDeducts) {
   EXPECT_TRUE(HasDeduction(g, "memory_growth"));
 }
 
+TEST(Grade, ScenarioMemoryObjectiveIsTheLimitAndItsMissCapsTheScore) {
+  auto r = Report();
+  r["resources"]["services"]["signal"] = {{"mem_growth_mb_per_min", 3.0}, {"rss_max_mb", 80.0}};
+  EXPECT_DOUBLE_EQ(ComputeGrade(r).score, 100);  // under the default 5 MB/min
+  r["config"] = {{"max_mem_growth_mb_per_min", 2.0}};
+  EXPECT_DOUBLE_EQ(ComputeGrade(r).score, 88);  // 10 + 2 * (3 - 2)
+  r["slos"].push_back({{"name", "memory_growth"},
+                       {"kind", "memory_growth"},
+                       {"unit", "mb_per_min"},
+                       {"threshold_us", 0.0},
+                       {"observed", 3.0},
+                       {"samples", 20},
+                       {"passed", false}});
+  Grade g = ComputeGrade(r);
+  EXPECT_DOUBLE_EQ(g.score, 69);
+  EXPECT_FALSE(HasDeduction(g, "slo_failed"));  // scored once, by the memory rule
+  auto b = FindBottlenecks(r);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].kind, "memory_growth");
+  EXPECT_NE(b[0].detail.find("limit 2"), std::string::npos) << b[0].detail;
+}
+
 TEST(Grade, RunErrorOrNothingMeasuredScoresZero) {
   auto r = Report();
   r["error"] = "market-data unreachable";

@@ -166,6 +166,10 @@ const Field kDocumentedFields[] = {
     {"/breaking_point/rate_per_s", T::kNumber},
     {"/breaking_point/reason", T::kString},
     {"/slos/0/name", T::kString},
+    {"/slos/0/kind", T::kString},
+    {"/slos/0/unit", T::kString},
+    {"/slos/0/subject", T::kString},
+    {"/slos/0/threshold", T::kNumber},
     {"/slos/0/operation", T::kString},
     {"/slos/0/percentile", T::kString},
     {"/slos/0/threshold_us", T::kNumber},
@@ -175,6 +179,18 @@ const Field kDocumentedFields[] = {
     {"/slos/0/margin", T::kNullOrNumber},
     {"/slos/0/passed", T::kBool},
     {"/slos/0/reason", T::kString},
+    {"/volatility/measured", T::kBool},
+    {"/volatility/jumps", T::kInteger},
+    {"/volatility/window_ms", T::kInteger},
+    {"/volatility/in_jump_windows/seconds", T::kNumber},
+    {"/volatility/in_jump_windows/order_events", T::kInteger},
+    {"/volatility/in_jump_windows/per_s", T::kNumber},
+    {"/volatility/between_jumps/seconds", T::kNumber},
+    {"/volatility/between_jumps/order_events", T::kInteger},
+    {"/volatility/between_jumps/per_s", T::kNumber},
+    {"/volatility/burst_ratio", T::kNumber},
+    {"/volatility/share_of_events_in_windows", T::kNumber},
+    {"/volatility/share_of_time_in_windows", T::kNumber},
     {"/passed", T::kBool},
     {"/error", T::kString},
     {"/grade/score", T::kNumber},
@@ -263,6 +279,170 @@ TEST(Report, SloOnOperationWithoutSamplesFails) {
   EXPECT_EQ(j["slos"][0]["observed"], -1.0);
   EXPECT_TRUE(j["slos"][0]["margin"].is_null());
   EXPECT_FALSE(j["passed"].get<bool>());
+}
+
+// A service whose RSS rises linearly by `mb_per_min` over 30 one-second samples.
+ServiceResources GrowingService(double mb_per_min, int samples = 30) {
+  ServiceResources res;
+  res.admin_url = "http://127.0.0.1:9102";
+  for (int s = 0; s < samples; ++s) {
+    ResourceSample sample;
+    sample.t_s = s;
+    sample.rss_bytes = 40e6 + mb_per_min * 1e6 / 60.0 * s;
+    sample.cpu_seconds = 0.1 * s;
+    res.samples.push_back(sample);
+  }
+  return res;
+}
+
+const nlohmann::json* MemorySlo(const nlohmann::json& report) {
+  for (const auto& s : report["slos"]) {
+    if (s["kind"] == "memory_growth") return &s;
+  }
+  return nullptr;
+}
+
+TEST(Report, SoakFailsWhenTheWorstServiceGrowsFasterThanTheLimit) {
+  RunInfo info = Info();
+  info.config["max_mem_growth_mb_per_min"] = 5;
+  RunResult r = FullResult();
+  r.resources["signal"] = GrowingService(12.0);
+  r.resources["cache"] = GrowingService(6.0);
+  const nlohmann::json j = BuildReportJson(info, r);
+  EXPECT_FALSE(j["passed"].get<bool>());
+  const nlohmann::json* slo = MemorySlo(j);
+  ASSERT_NE(slo, nullptr) << j["slos"].dump(2);
+  EXPECT_FALSE((*slo)["passed"].get<bool>());
+  EXPECT_EQ((*slo)["subject"], "signal");
+  EXPECT_EQ((*slo)["unit"], "mb_per_min");
+  EXPECT_NEAR((*slo)["observed"].get<double>(), 12.0, 0.01);
+  EXPECT_NEAR((*slo)["margin"].get<double>(), 12.0 / 5.0, 0.01);
+  EXPECT_DOUBLE_EQ((*slo)["threshold"].get<double>(), 5.0);
+  const std::string reason = (*slo)["reason"];
+  EXPECT_NE(reason.find("signal 12.00 MB/min"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("cache 6.00 MB/min"), std::string::npos) << reason;
+  EXPECT_EQ(reason.find("execution"), std::string::npos) << reason;  // flat RSS: not named
+  // Graded as memory growth (not as a latency SLO), capped like any failed objective.
+  EXPECT_LE(j["grade"]["score"].get<double>(), 69);
+  bool memory_deduction = false;
+  for (const auto& d : j["grade"]["deductions"]) {
+    EXPECT_NE(d["rule"], "slo_failed") << d.dump();
+    memory_deduction = memory_deduction || d["rule"] == "memory_growth";
+  }
+  EXPECT_TRUE(memory_deduction);
+  EXPECT_NE(SummaryText(j).find("memory_growth <= 5 MB/min"), std::string::npos);
+}
+
+TEST(Report, SoakPassesWhenEveryServiceStaysUnderTheLimit) {
+  RunInfo info = Info();
+  info.config["max_mem_growth_mb_per_min"] = 5;
+  RunResult r = FullResult();
+  r.resources["signal"] = GrowingService(4.0);
+  const nlohmann::json j = BuildReportJson(info, r);
+  EXPECT_TRUE(j["passed"].get<bool>()) << j["slos"].dump(2);
+  const nlohmann::json* slo = MemorySlo(j);
+  ASSERT_NE(slo, nullptr);
+  EXPECT_TRUE((*slo)["passed"].get<bool>());
+  EXPECT_EQ((*slo)["subject"], "signal");
+  EXPECT_NEAR((*slo)["observed"].get<double>(), 4.0, 0.01);
+  EXPECT_EQ((*slo)["reason"], "");
+  // Without the objective in the config there is no such entry.
+  EXPECT_EQ(MemorySlo(BuildReportJson(Info(), r)), nullptr);
+}
+
+TEST(Report, SoakWithoutMemoryEvidenceFails) {
+  RunInfo info = Info();
+  info.config["max_mem_growth_mb_per_min"] = 5;
+  RunResult r = FullResult();
+  r.resources.clear();  // nothing sampled
+  nlohmann::json j = BuildReportJson(info, r);
+  EXPECT_FALSE(j["passed"].get<bool>());
+  ASSERT_NE(MemorySlo(j), nullptr);
+  EXPECT_EQ((*MemorySlo(j))["samples"], 0);
+  EXPECT_EQ((*MemorySlo(j))["observed"], -1.0);
+  EXPECT_NE((*MemorySlo(j))["reason"].get<std::string>().find("no service was sampled"),
+            std::string::npos);
+  EXPECT_EQ(j["bottlenecks"][0]["kind"], "slo_failed");
+  EXPECT_EQ(j["recommendations"][0]["rule"], "slo_failed");
+  EXPECT_NE(j["recommendations"][0]["text"].get<std::string>().find("admin /metrics"),
+            std::string::npos);
+
+  r = FullResult();
+  r.resources["persistence"] = GrowingService(0.0, 2);  // 1 sample after the warm-up: too few
+  r.resources["persistence"].error = "5 scrape(s) failed; last: connection refused";
+  j = BuildReportJson(info, r);
+  EXPECT_FALSE(j["passed"].get<bool>());
+  const std::string reason = (*MemorySlo(j))["reason"];
+  EXPECT_NE(reason.find("persistence (1 RSS sample(s) after warm-up, 3 needed"), std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("connection refused"), std::string::npos) << reason;
+}
+
+// Samples every 1/64 s for 3 s (exact in binary): a jump in the intervals ending at samples 32,
+// 96 and 160; one baseline order event every 8th interval; 10 more in each of the 3 intervals
+// from a jump's on.
+std::vector<CounterSample> JumpySamples() {
+  std::vector<CounterSample> out;
+  uint64_t jumps = 0, events = 0;
+  for (int i = 0; i < 192; ++i) {
+    if (i == 32 || i == 96 || i == 160) ++jumps;
+    if (i > 0 && i % 8 == 0) ++events;
+    for (int j : {32, 96, 160}) {
+      if (i >= j && i < j + 3) events += 10;
+    }
+    out.push_back({i / 64.0, jumps, events});
+  }
+  return out;
+}
+
+TEST(Burstiness, SplitsOrderEventsIntoJumpWindowsAndTheTimeBetween) {
+  const Burstiness b = MeasureBurstiness(JumpySamples(), 12 / 64.0);
+  EXPECT_EQ(b.jumps, 3u);
+  // Each window: the 12 intervals starting at the sample before the jump's.
+  EXPECT_DOUBLE_EQ(b.in_window_s, 36 / 64.0);
+  EXPECT_DOUBLE_EQ(b.between_s, 155 / 64.0);
+  EXPECT_EQ(b.in_window_events, 3u * 30 + 6);  // bursts + 2 baseline events per window
+  EXPECT_EQ(b.between_events, 23u - 6);
+}
+
+TEST(Burstiness, OverlappingWindowsMergeAndBadIntervalsAreSkipped) {
+  // Jumps in intervals 2 and 4 with a 3-interval window: one window from t0 + 1 to t0 + 6.
+  std::vector<CounterSample> s;
+  for (int i = 0; i <= 10; ++i) s.push_back({double(i), uint64_t(i >= 2) + (i >= 4), 0});
+  s.push_back({10.0, 2, 0});  // zero-length interval: skipped
+  s.push_back({11.0, 2, 0});
+  s[5].events = 7;  // 7 events in interval 5, then the counter "goes back" (no change)
+  Burstiness b = MeasureBurstiness(s, 3.0);
+  EXPECT_EQ(b.jumps, 2u);
+  EXPECT_DOUBLE_EQ(b.in_window_s, 5.0);  // intervals starting at 1, 2, 3, 4, 5
+  EXPECT_DOUBLE_EQ(b.between_s, 6.0);
+  EXPECT_EQ(b.in_window_events, 7u);
+  EXPECT_EQ(b.between_events, 0u);
+  b = MeasureBurstiness({{1.0, 5, 5}}, 0.2);
+  EXPECT_EQ(b.jumps, 0u);
+  EXPECT_EQ(b.in_window_s + b.between_s, 0.0);
+}
+
+TEST(Report, VolatilitySectionComparesRatesInAndBetweenJumpWindows) {
+  RunResult r = FullResult();
+  StoreBurstiness(MeasureBurstiness(JumpySamples(), 12 / 64.0), &r.counters);
+  const nlohmann::json j = BuildReportJson(Info(), r);
+  const auto& v = j["volatility"];
+  EXPECT_TRUE(v["measured"].get<bool>());
+  EXPECT_EQ(v["jumps"], 3);
+  EXPECT_EQ(v["window_ms"], 188);  // 187.5 ms, rounded
+  const double in_rate = 96 / (36 / 64.0), between_rate = 17 / (155 / 64.0);
+  EXPECT_NEAR(v["in_jump_windows"]["per_s"].get<double>(), in_rate, 0.01);
+  EXPECT_NEAR(v["between_jumps"]["per_s"].get<double>(), between_rate, 0.01);
+  EXPECT_NEAR(v["burst_ratio"].get<double>(), in_rate / between_rate, 0.01);
+  EXPECT_NEAR(v["share_of_events_in_windows"].get<double>(), 96.0 / 113.0, 0.001);
+  EXPECT_NEAR(v["share_of_time_in_windows"].get<double>(), 36.0 / 191.0, 0.001);
+  EXPECT_NE(SummaryText(j).find("price jumps 3"), std::string::npos) << SummaryText(j);
+  // A run without jumps: the section is there, all zeros, not measured.
+  const nlohmann::json plain = BuildReportJson(Info(), FullResult());
+  EXPECT_FALSE(plain["volatility"]["measured"].get<bool>());
+  EXPECT_EQ(plain["volatility"]["burst_ratio"], 0.0);
+  EXPECT_EQ(SummaryText(plain).find("price jumps"), std::string::npos);
 }
 
 TEST(Report, FailedIntegrityCheckOrFaultStepFailsTheRun) {

@@ -70,10 +70,21 @@ redis_start() {
   die "Redis did not start on port $port"
 }
 
+# redis_stop DIR: stops the Redis that redis_start ran in DIR (SIGTERM, then waits up to 5 s for
+# the process to exit). The pid is read once: Redis removes its own pid file when it shuts down,
+# so the file may vanish at any moment. A missing or stale pid file (no such process, or the pid
+# now belongs to something that is not redis-server) is cleaned up without touching the process.
 redis_stop() {
-  local dir=$1
-  [[ -f $dir/redis.pid ]] || return 0
-  kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null || break; sleep 0.1; done
+  local dir=$1 pid="" cmd=""
+  { read -r pid <"$dir/redis.pid"; } 2>/dev/null || true
   rm -f "$dir/redis.pid"
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  # A pid can be reused after a crash or reboot: only signal a redis-server.
+  if [[ -r /proc/$pid/cmdline ]]; then
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || true
+    [[ $cmd == *redis-server* ]] || return 0
+  fi
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  log "warning: Redis (pid $pid in $dir) still running 5 s after SIGTERM"
 }
