@@ -88,7 +88,7 @@ struct ExecutionEngine::Metrics {
             "Signals received, by result (ordered, duplicate, rejected, invalid, error)")),
         book_events(tickmesh::runtime::CounterFamily(
             MetricPrefix("execution") + "book_events_total",
-            "Book events applied or refused (ok, gap, stale, invalid, overflow)")),
+            "Market events (book, trade, ticker) applied or refused (ok, gap, stale, invalid, overflow)")),
         resource_rejects(tickmesh::runtime::CounterFamily(
             MetricPrefix("execution") + "resource_rejects_total",
             "Orders refused for a full outbox or the open orders limit")),
@@ -548,7 +548,7 @@ std::vector<std::pair<std::string, std::string>> ExecutionEngine::OnMarketBatch(
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<VenueFill> fills;
   for (const auto& ev : batch.events()) {
-    if (!ev.has_snapshot() && !ev.has_delta()) continue;
+    if (!ev.has_snapshot() && !ev.has_delta() && !ev.has_trade() && !ev.has_ticker()) continue;
     absl::Status s = venue_.ApplyMarketEvent(ev, &fills);
     const char* result = "ok";
     switch (s.code()) {

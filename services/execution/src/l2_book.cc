@@ -60,6 +60,18 @@ absl::Status L2Book::ApplyDelta(const tickmesh::v1::BookDelta& delta, uint64_t s
   return absl::OkStatus();
 }
 
+absl::Status L2Book::AdvanceSeq(uint64_t seq) {
+  if (!usable_) return absl::FailedPreconditionError("book stale: waiting for a snapshot");
+  if (seq == 0 || seq <= last_seq_) return absl::OkStatus();
+  if (seq != last_seq_ + 1) {
+    const uint64_t expected = last_seq_ + 1;
+    MarkStale();
+    return absl::DataLossError(absl::StrCat("seq gap: expected ", expected, " got ", seq));
+  }
+  last_seq_ = seq;
+  return absl::OkStatus();
+}
+
 void L2Book::MarkStale() {
   bids_.clear();
   asks_.clear();

@@ -41,6 +41,13 @@ class L2Book {
   //  - INVALID_ARGUMENT for a malformed level (book unchanged).
   absl::Status ApplyDelta(const tickmesh::v1::BookDelta& delta, uint64_t seq);
 
+  // Accounts for a non-book event of this instrument (trade, ticker) that took sequence number
+  // `seq` in market-data's per-(venue, symbol) numbering, so the next delta's continuity check
+  // does not mistake it for a gap. No level changes. OK when the seq is the next one, old, or 0;
+  // DATA_LOSS when it skips ahead (book cleared and stale until the next snapshot);
+  // FAILED_PRECONDITION while stale.
+  absl::Status AdvanceSeq(uint64_t seq);
+
   // Clears the book and marks it stale (e.g. when the market-data stream drops).
   void MarkStale();
 

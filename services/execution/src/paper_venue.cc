@@ -147,12 +147,17 @@ void PaperVenue::MatchTrade(const std::string& key, const tickmesh::v1::Trade& t
 
 absl::Status PaperVenue::ApplyMarketEvent(const tickmesh::v1::MarketEvent& event,
                                           std::vector<VenueFill>* fills) {
-  if (event.has_trade()) {
-    if (event.trade().price_e8() <= 0 || event.trade().qty_e8() <= 0) {
+  if (event.has_trade() || event.has_ticker()) {
+    if (event.has_trade() && (event.trade().price_e8() <= 0 || event.trade().qty_e8() <= 0)) {
       return absl::InvalidArgumentError("trade: price_e8 and qty_e8 must be > 0");
     }
-    MatchTrade(InstrumentKey(event.venue(), event.symbol()), event.trade(), fills);
-    return absl::OkStatus();
+    const std::string key = InstrumentKey(event.venue(), event.symbol());
+    // Trades and tickers share the book's sequence numbering: account for them so the next
+    // delta is not taken for a gap.
+    absl::Status s;
+    if (auto it = books_.find(key); it != books_.end()) s = it->second.AdvanceSeq(event.seq());
+    if (event.has_trade()) MatchTrade(key, event.trade(), fills);
+    return s;
   }
   if (!event.has_snapshot() && !event.has_delta()) return absl::OkStatus();
   const std::string key = InstrumentKey(event.venue(), event.symbol());

@@ -80,7 +80,11 @@ class UpstreamFeeds::Impl {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "market-data not reachable");
     }
     tickmesh::v1::SubscribeRequest req;
+    // Books for paper fills; trades advance paper queue positions; every payload kind that takes
+    // a seq in market-data's per-instrument numbering is needed so deltas are not taken for gaps.
     req.add_kinds(tickmesh::v1::EVENT_KIND_BOOK);
+    req.add_kinds(tickmesh::v1::EVENT_KIND_TRADE);
+    req.add_kinds(tickmesh::v1::EVENT_KIND_TICKER);
     req.set_subscriber("execution");
     auto reader = md_stub_->Subscribe(&ctx, req);
     connected();

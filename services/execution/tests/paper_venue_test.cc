@@ -147,6 +147,28 @@ TEST_F(PaperVenueTest, ImmediateOrCancelLimitDoesNotRest) {
   EXPECT_EQ(venue_.resting_count(), 0u);
 }
 
+// market-data numbers every event of an instrument (book, trade, ticker) in one sequence: a trade
+// between two deltas is not a gap, but a skipped number still is.
+TEST_F(PaperVenueTest, TradesAndTickersBetweenDeltasAreNotGaps) {
+  std::vector<VenueFill> fills;
+  v1::MarketEvent trade = Print(101 * E8, E8 / 10, v1::SIDE_BUY);
+  trade.set_seq(2);
+  ASSERT_TRUE(venue_.ApplyMarketEvent(trade, &fills).ok());
+  v1::MarketEvent ticker;
+  ticker.set_venue("sim");
+  ticker.set_symbol("BTC-USD");
+  ticker.set_seq(3);
+  ticker.mutable_ticker()->set_last_price_e8(101 * E8);
+  ASSERT_TRUE(venue_.ApplyMarketEvent(ticker, &fills).ok());
+  ASSERT_TRUE(
+      venue_.ApplyMarketEvent(testing::Delta("sim", "BTC-USD", 4, {{99 * E8, 3 * E8}}, {}), &fills)
+          .ok());
+  ASSERT_TRUE(venue_.Mid("sim", "BTC-USD").has_value());
+  trade.set_seq(6);  // 5 never arrived
+  EXPECT_EQ(venue_.ApplyMarketEvent(trade, &fills).code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(venue_.Mid("sim", "BTC-USD").has_value());
+}
+
 TEST_F(PaperVenueTest, MarksBooksStaleOnDisconnect) {
   EXPECT_TRUE(venue_.Mid("sim", "BTC-USD").has_value());
   venue_.MarkAllStale();
