@@ -84,6 +84,17 @@ class BinanceOrderApi final : public OrderApi {
                   "cancel_order");
   }
 
+  absl::StatusOr<net::HttpRequest> QueryOrder(std::string_view symbol,
+                                              std::string_view client_order_id,
+                                              std::string_view /*venue_order_id*/) const override {
+    if (absl::Status s = ValidateClientOrderId(client_order_id); !s.ok()) return s;
+    auto vs = symbols_.ToVenueSymbol(Venue::kBinance, symbol);
+    if (!vs.ok()) return absl::InvalidArgumentError(vs.status().message());
+    return Signed("GET", "/api/v3/order",
+                  absl::StrCat("symbol=", *vs, "&origClientOrderId=", AV(client_order_id)),
+                  "query_order");
+  }
+
   absl::StatusOr<net::HttpRequest> OpenOrders() const override {
     return Signed("GET", "/api/v3/openOrders", "", "open_orders");
   }
@@ -97,6 +108,11 @@ class BinanceOrderApi final : public OrderApi {
   }
   absl::StatusOr<VenueAck> ParseCancel(const net::HttpResponse& r) const override {
     return ParseOrderAnswer(r, "origClientOrderId");
+  }
+  // GET /api/v3/order answers the order object (clientOrderId, status, executedQty,
+  // cummulativeQuoteQty); a REJECTED order is a status here, not an error.
+  absl::StatusOr<VenueAck> ParseQueryOrder(const net::HttpResponse& r) const override {
+    return ParseOrderAnswer(r, "clientOrderId", /*rejected_is_error=*/false);
   }
 
   absl::StatusOr<std::vector<VenueOrder>> ParseOpenOrders(
@@ -205,7 +221,8 @@ class BinanceOrderApi final : public OrderApi {
   }
 
   absl::StatusOr<VenueAck> ParseOrderAnswer(const net::HttpResponse& r,
-                                            std::string_view client_id_field) const {
+                                            std::string_view client_id_field,
+                                            bool rejected_is_error = true) const {
     if (absl::Status s = CheckError(r); !s.ok()) return s;
     VenueAck ack;
     int64_t quote = 0;
@@ -252,7 +269,7 @@ class BinanceOrderApi final : public OrderApi {
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
-    if (ack.status == v1::ORDER_STATUS_REJECTED) {
+    if (rejected_is_error && ack.status == v1::ORDER_STATUS_REJECTED) {
       return absl::FailedPreconditionError("binance: order REJECTED");
     }
     ack.avg_price_e8 = AveragePriceE8(quote, ack.filled_qty_e8);

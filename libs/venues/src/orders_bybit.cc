@@ -115,6 +115,18 @@ class BybitOrderApi final : public OrderApi {
     return Get("/v5/order/realtime", std::move(query), "open_orders");
   }
 
+  absl::StatusOr<net::HttpRequest> QueryOrder(std::string_view symbol,
+                                              std::string_view client_order_id,
+                                              std::string_view /*venue_order_id*/) const override {
+    if (absl::Status s = ValidateClientOrderId(client_order_id); !s.ok()) return s;
+    auto vs = symbols_.ToVenueSymbol(Venue::kBybit, symbol);
+    if (!vs.ok()) return absl::InvalidArgumentError(vs.status().message());
+    return Get("/v5/order/realtime",
+               absl::StrCat("category=", options_.bybit_category, "&symbol=", *vs,
+                            "&orderLinkId=", AV(client_order_id)),
+               "query_order");
+  }
+
   absl::StatusOr<net::HttpRequest> Balances() const override {
     return Get("/v5/account/wallet-balance",
                absl::StrCat("accountType=", options_.bybit_account_type), "balances");
@@ -170,6 +182,52 @@ class BybitOrderApi final : public OrderApi {
     });
     if (!st.ok()) return st;
     return orders;
+  }
+
+  // /v5/order/realtime answers {"list":[order...]}; the order is the entry whose orderLinkId was
+  // asked for (an orderLinkId filter lists at most that one). avgPrice is "" / "0" until filled;
+  // the average is taken from cumExecValue / cumExecQty (exact, no rounding by the venue).
+  absl::StatusOr<VenueAck> ParseQueryOrder(const net::HttpResponse& r) const override {
+    VenueAck ack;
+    bool found = false;
+    absl::Status st = WithResult(r, [&](od::value result) {
+      for (auto f : result.get_object().value()) {
+        if (f.unescaped_key().value() != "list") continue;
+        for (auto item : f.value().get_array().value()) {
+          if (found) throw FrameError("more than one order for one orderLinkId");
+          found = true;
+          int64_t value = 0;
+          int64_t avg = 0;
+          bool have_status = false;
+          for (auto g : item.get_object().value()) {
+            const std::string_view key = g.unescaped_key().value();
+            od::value v = g.value().value();
+            if (key == "orderId") {
+              ack.venue_order_id = std::string(StringValue(v, "orderId"));
+            } else if (key == "orderLinkId") {
+              ack.client_order_id = std::string(StringValue(v, "orderLinkId"));
+            } else if (key == "orderStatus") {
+              ack.status = MapStatus(StringValue(v, "orderStatus"));
+              have_status = true;
+            } else if (key == "cumExecQty") {
+              ack.filled_qty_e8 = DecimalOrZero(v, "cumExecQty");
+            } else if (key == "cumExecValue") {
+              value = DecimalOrZero(v, "cumExecValue");
+            } else if (key == "avgPrice") {
+              avg = DecimalOrZero(v, "avgPrice");
+            }
+          }
+          if (ack.venue_order_id.empty()) throw FrameError("order without orderId");
+          if (!have_status) throw FrameError("order without orderStatus");
+          ack.avg_price_e8 = value > 0 ? AveragePriceE8(value, ack.filled_qty_e8) : avg;
+          if (ack.filled_qty_e8 == 0) ack.avg_price_e8 = 0;
+        }
+      }
+    });
+    if (!st.ok()) return st;
+    if (!found)
+      return absl::NotFoundError("bybit: order not listed (unknown or closed too long ago)");
+    return ack;
   }
 
   absl::StatusOr<std::vector<VenueBalance>> ParseBalances(

@@ -293,6 +293,146 @@ TEST(KrakenOrderApi, MapsVenueErrors) {
             absl::StatusCode::kUnavailable);
 }
 
+// ---------------------------------------------------------------- QueryOrder (every venue)
+// Bodies: Binance https://developers.binance.com/docs/binance-spot-api-docs/rest-api/
+// trading-endpoints#query-order-user_data, Kraken https://docs.kraken.com/api/docs/rest-api/
+// get-orders-info (QueryOrders), Bybit https://bybit-exchange.github.io/docs/v5/order/open-order
+// (Get Open & Closed Orders).
+
+TEST(BinanceOrderApi, QueryOrderIsASignedGetByOrigClientOrderId) {
+  auto api = Make(Venue::kBinance, kBinanceCreds, {"LTC-BTC"});
+  auto r = api->QueryOrder("LTC-BTC", "myOrder1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->method, "GET");
+  EXPECT_EQ(r->endpoint, "query_order");
+  const std::string query =
+      "symbol=LTCBTC&origClientOrderId=myOrder1&recvWindow=5000&timestamp=1499827319559";
+  EXPECT_EQ(r->target, absl::StrCat("/api/v3/order?", query,
+                                    "&signature=", BinanceSignature(kBinanceCreds.secret, query)));
+  EXPECT_EQ(Header(*r, "X-MBX-APIKEY"), kBinanceCreds.api_key);
+  EXPECT_EQ(api->QueryOrder("ETH-BTC", "myOrder1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api->QueryOrder("LTC-BTC", "bad id!").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BinanceOrderApi, ParsesTheDocumentedQueryOrderAnswerAndUnknownOrder) {
+  auto api = Make(Venue::kBinance, kBinanceCreds, {"LTC-BTC"});
+  auto open = api->ParseQueryOrder(Response(200, R"({
+    "symbol": "LTCBTC", "orderId": 1, "orderListId": -1, "clientOrderId": "myOrder1",
+    "price": "0.1", "origQty": "1.0", "executedQty": "0.0", "cummulativeQuoteQty": "0.0",
+    "status": "NEW", "timeInForce": "GTC", "type": "LIMIT", "side": "BUY", "stopPrice": "0.0",
+    "icebergQty": "0.0", "time": 1499827319559, "updateTime": 1499827319559, "isWorking": true,
+    "workingTime": 1499827319559, "origQuoteOrderQty": "0.000000",
+    "selfTradePreventionMode": "NONE"})"));
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->venue_order_id, "1");
+  EXPECT_EQ(open->client_order_id, "myOrder1");
+  EXPECT_EQ(open->status, v1::ORDER_STATUS_ACKED);
+  EXPECT_EQ(open->filled_qty_e8, 0);
+  EXPECT_EQ(open->avg_price_e8, 0);
+  // The same document after a partial fill and a cancel: CANCELLED keeps its executed part.
+  auto cancelled = api->ParseQueryOrder(Response(200, R"({
+    "symbol": "LTCBTC", "orderId": 1, "clientOrderId": "myOrder1", "price": "0.1",
+    "origQty": "1.0", "executedQty": "0.4", "cummulativeQuoteQty": "0.038",
+    "status": "CANCELED", "type": "LIMIT", "side": "BUY"})"));
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->status, v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(cancelled->filled_qty_e8, 40'000'000);
+  EXPECT_EQ(cancelled->avg_price_e8, 9'500'000);  // 0.038 / 0.4 = 0.095
+  // A query reports REJECTED as a status.
+  auto rejected = api->ParseQueryOrder(Response(
+      200, R"({"orderId": 2, "clientOrderId": "x", "status": "REJECTED", "executedQty": "0"})"));
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
+  EXPECT_EQ(rejected->status, v1::ORDER_STATUS_REJECTED);
+  auto unknown =
+      api->ParseQueryOrder(Response(400, R"({"code":-2013,"msg":"Order does not exist."})"));
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "binance -2013: Order does not exist.");
+  EXPECT_EQ(api->ParseQueryOrder(Response(429, R"({"code":-1003,"msg":"Too many requests."})"))
+                .status()
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      api->ParseQueryOrder(Response(200, R"({"orderId": 1, "status": "WHAT"})")).status().code(),
+      absl::StatusCode::kInternal);
+}
+
+TEST(KrakenOrderApi, QueryOrdersAsksByClOrdIdAndTxidWhenKnown) {
+  OrderApiOptions o;
+  o.nonce = std::make_shared<NonceSource>([] { return int64_t{1695828490000}; });
+  auto api = Make(Venue::kKraken, kKrakenCreds, {"BTC-USD"}, o);
+  auto r = api->QueryOrder("BTC-USD", "tm-1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->method, "POST");
+  EXPECT_EQ(r->target, "/0/private/QueryOrders");
+  EXPECT_EQ(r->endpoint, "query_order");
+  EXPECT_EQ(r->body, "nonce=1695828490000&cl_ord_id=tm-1&trades=true");
+  EXPECT_EQ(Header(*r, "API-Sign"), *KrakenSignature(kKrakenCreds.secret, "/0/private/QueryOrders",
+                                                     "1695828490000", r->body));
+  auto by_txid = api->QueryOrder("BTC-USD", "tm-1", "OMMDB2-FSB6Z-7W3HPO");
+  ASSERT_TRUE(by_txid.ok()) << by_txid.status();
+  EXPECT_EQ(by_txid->body,
+            "nonce=1695828490001&cl_ord_id=tm-1&trades=true&txid=OMMDB2-FSB6Z-7W3HPO");
+  EXPECT_EQ(api->QueryOrder("BTC-USD", "tm-1", "O&x=1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api->QueryOrder("ETH-USD", "tm-1").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KrakenOrderApi, ParsesTheDocumentedQueryOrdersAnswer) {
+  auto api = Make(Venue::kKraken, kKrakenCreds, {"BTC-USD"});
+  // The documented example's market sell, alone (we ask for one order).
+  auto filled = api->ParseQueryOrder(Response(200, R"({"error": [], "result": {
+    "OMMDB2-FSB6Z-7W3HPO": {"refid": "None", "userref": 0, "status": "closed", "reason": null,
+      "opentm": 1688592012.2317, "closetm": 1688592012.2335, "starttm": 0, "expiretm": 0,
+      "descr": {"pair": "XBTUSD", "type": "sell", "ordertype": "market", "price": "0",
+        "price2": "0", "leverage": "none", "order": "sell 0.25000000 XBTUSD @ market",
+        "close": ""},
+      "vol": "0.25000000", "vol_exec": "0.25000000", "cost": "7500.0", "fee": "7.5",
+      "price": "30000.0", "stopprice": "0.00000", "limitprice": "0.00000", "misc": "",
+      "oflags": "fcib", "trades": ["TJUW2K-FLX2N-AR2FLU"]}}})"));
+  ASSERT_TRUE(filled.ok()) << filled.status();
+  EXPECT_EQ(filled->venue_order_id, "OMMDB2-FSB6Z-7W3HPO");
+  EXPECT_EQ(filled->status, v1::ORDER_STATUS_FILLED);
+  EXPECT_EQ(filled->filled_qty_e8, 25'000'000);
+  EXPECT_EQ(filled->avg_price_e8, 3'000'000'000'000);
+  EXPECT_TRUE(filled->fills.empty());
+  // Cancelled after a partial fill, no average given: cost / vol_exec.
+  auto cancelled = api->ParseQueryOrder(Response(200, R"({"error": [], "result": {
+    "OB2": {"status": "canceled", "cl_ord_id": "tm-1", "vol": "1.0", "vol_exec": "0.5",
+      "cost": "15000.5", "price": "0"}}})"));
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->status, v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(cancelled->client_order_id, "tm-1");
+  EXPECT_EQ(cancelled->filled_qty_e8, 50'000'000);
+  EXPECT_EQ(cancelled->avg_price_e8, 3'000'100'000'000);
+  auto open = api->ParseQueryOrder(Response(200, R"({"error": [], "result": {
+    "OB3": {"status": "open", "vol": "1.0", "vol_exec": "0.1", "cost": "3000", "price": "30000"}}})"));
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->status, v1::ORDER_STATUS_PARTIALLY_FILLED);
+  // Empty result: Kraken does not know the order.
+  EXPECT_EQ(api->ParseQueryOrder(Response(200, R"({"error": [], "result": {}})")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      api->ParseQueryOrder(Response(200, R"({"error": ["EOrder:Unknown order"]})")).status().code(),
+      absl::StatusCode::kNotFound);
+  // An endpoint that does not serve QueryOrders (the simulator) says so.
+  EXPECT_EQ(api->ParseQueryOrder(Response(404, R"({"error":["EGeneral:Unknown method"]})"))
+                .status()
+                .code(),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(api->ParseQueryOrder(Response(200, R"({"error": ["EAPI:Rate limit exceeded"]})"))
+                .status()
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+  // The documented example lists two orders: more than the one we asked for is not understood.
+  EXPECT_EQ(api->ParseQueryOrder(Response(200, R"({"error": [], "result": {
+    "A": {"status": "closed", "vol_exec": "1"}, "B": {"status": "closed", "vol_exec": "1"}}})"))
+                .status()
+                .code(),
+            absl::StatusCode::kInternal);
+}
+
 // ---------------------------------------------------------------- Bybit
 
 const Credentials kBybitCreds{"XXXXXXXXXX", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
@@ -406,6 +546,70 @@ TEST(NonceSource, IsStrictlyIncreasingAcrossThreads) {
   const int64_t a = wall.Next();
   EXPECT_GT(a, int64_t{1'600'000'000'000'000});  // microseconds since epoch
   EXPECT_GT(wall.Next(), a);
+}
+
+TEST(BybitOrderApi, QueryOrderIsASignedRealtimeGetByOrderLinkId) {
+  auto api = Make(Venue::kBybit, kBybitCreds, {"ETH-USDT"});
+  auto r = api->QueryOrder("ETH-USDT", "test-000005");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->method, "GET");
+  EXPECT_EQ(r->endpoint, "query_order");
+  const std::string query = "category=spot&symbol=ETHUSDT&orderLinkId=test-000005";
+  EXPECT_EQ(r->target, "/v5/order/realtime?" + query);
+  EXPECT_EQ(Header(*r, "X-BAPI-SIGN"),
+            BybitSignature(kBybitCreds.secret, kNowMs, kBybitCreds.api_key, 5000, query));
+}
+
+TEST(BybitOrderApi, ParsesTheDocumentedRealtimeOrderAndAnEmptyList) {
+  auto api = Make(Venue::kBybit, kBybitCreds, {"ETH-USDT"});
+  auto open = api->ParseQueryOrder(Response(200, R"({"retCode": 0, "retMsg": "OK", "result": {
+    "list": [{"orderId": "fd4300ae-7847-404e-b947-b46980a4d140", "orderLinkId": "test-000005",
+      "blockTradeId": "", "symbol": "ETHUSDT", "price": "1600.00", "qty": "0.10", "side": "Buy",
+      "isLeverage": "", "positionIdx": 1, "orderStatus": "New", "cancelType": "UNKNOWN",
+      "rejectReason": "EC_NoError", "avgPrice": "0", "leavesQty": "0.10", "leavesValue": "160",
+      "cumExecQty": "0.00", "cumExecValue": "0", "cumExecFee": "0", "timeInForce": "GTC",
+      "orderType": "Limit", "stopOrderType": "UNKNOWN", "orderIv": "", "triggerPrice": "0.00",
+      "takeProfit": "2500.00", "stopLoss": "1500.00", "tpTriggerBy": "LastPrice",
+      "slTriggerBy": "LastPrice", "triggerDirection": 0, "triggerBy": "UNKNOWN",
+      "lastPriceOnCreated": "", "reduceOnly": false, "closeOnTrigger": false, "smpType": "None",
+      "smpGroup": 0, "smpOrderId": "", "tpslMode": "Full", "tpLimitPrice": "",
+      "slLimitPrice": "", "placeType": "", "createdTime": "1684738540559",
+      "updatedTime": "1684738540561"}],
+    "nextPageCursor": "page_args%3Dfd4300ae-7847-404e-b947-b46980a4d140%26symbol%3D6%26",
+    "category": "linear"}, "retExtInfo": {}, "time": 1684765770483})"));
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->venue_order_id, "fd4300ae-7847-404e-b947-b46980a4d140");
+  EXPECT_EQ(open->client_order_id, "test-000005");
+  EXPECT_EQ(open->status, v1::ORDER_STATUS_ACKED);
+  EXPECT_EQ(open->filled_qty_e8, 0);
+  EXPECT_EQ(open->avg_price_e8, 0);
+  // Recently closed orders are listed too: a partial fill then cancel.
+  auto closed = api->ParseQueryOrder(Response(200, R"({"retCode": 0, "retMsg": "OK", "result": {
+    "list": [{"orderId": "fd43", "orderLinkId": "test-000005", "orderStatus":
+      "PartiallyFilledCanceled", "avgPrice": "1600.5", "cumExecQty": "0.04",
+      "cumExecValue": "64.02"}], "category": "spot"}, "retExtInfo": {}, "time": 1684765770483})"));
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(closed->status, v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(closed->filled_qty_e8, 4'000'000);
+  EXPECT_EQ(closed->avg_price_e8, 160'050'000'000);
+  auto gone = api->ParseQueryOrder(Response(
+      200,
+      R"({"retCode":0,"retMsg":"OK","result":{"list":[],"nextPageCursor":"","category":"spot"},"retExtInfo":{},"time":1})"));
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      api
+          ->ParseQueryOrder(Response(
+              200,
+              R"({"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":1})"))
+          .status()
+          .code(),
+      absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(api
+                ->ParseQueryOrder(Response(
+                    200, R"({"retCode":0,"retMsg":"OK","result":{"list":[{"orderLinkId":"x"}]}})"))
+                .status()
+                .code(),
+            absl::StatusCode::kInternal);
 }
 
 }  // namespace

@@ -73,8 +73,8 @@ struct LiveVenue::Metrics {
                          .Add({{"venue", venue}}, tickmesh::runtime::LatencyBuckets())),
         inferred(tickmesh::runtime::CounterFamily(
                      MetricPrefix("execution") + "venue_inferred_fills_total",
-                     "Orders taken as filled because they left the venue's open orders and the "
-                     "venue API offers no order lookup, by venue")
+                     "Live order states inferred because the venue's order lookup could not "
+                     "answer (see live_venue.h), by venue")
                      .Add({{"venue", venue}})) {}
   prometheus::Family<prometheus::Histogram>& rest_seconds;
   prometheus::Family<prometheus::Counter>& rest_errors;
@@ -200,27 +200,70 @@ absl::StatusOr<std::vector<VenueOrderState>> LiveVenue::OpenOrders() {
 }
 
 absl::StatusOr<VenueOrderState> LiveVenue::Query(const tickmesh::v1::Order& order) {
+  const int64_t t0 = SteadyNs();
+  auto req = api_->QueryOrder(order.symbol(), order.order_id(), order.venue_order_id());
+  auto resp = Send(req, SteadyNs() - t0);
+  if (!resp.ok()) return resp.status();
+  auto ack = api_->ParseQueryOrder(*resp);
+  if (ack.ok()) {
+    VenueOrderState st = FromAck(order, *ack);
+    if (st.status == VenueOrderStatus::kRejected) st.reason = "venue:REJECTED";
+    // The venue's cumulative state is never behind what was applied already.
+    if (st.filled_qty_e8 < order.filled_qty_e8()) {
+      st.filled_qty_e8 = order.filled_qty_e8();
+      st.avg_price_e8 = order.avg_fill_price_e8();
+    }
+    return st;
+  }
+  // Transport, rate-limit, permission errors: the engine retries later; nothing is inferred.
+  const absl::StatusCode code = ack.status().code();
+  if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kUnimplemented) {
+    return ack.status();
+  }
+  return QueryLastResort(order, ack.status());
+}
+
+absl::StatusOr<VenueOrderState> LiveVenue::QueryLastResort(const tickmesh::v1::Order& order,
+                                                           const absl::Status& lookup) {
   auto open = OpenOrders();
   if (!open.ok()) return open.status();
   for (VenueOrderState& st : *open) {
     if (st.client_order_id == order.order_id()) return std::move(st);
   }
   if (order.status() == tickmesh::v1::ORDER_STATUS_NEW) {
+    // Neither the lookup nor the open orders know it: the place never reached the venue.
     return absl::NotFoundError(absl::StrCat(name_, ": order not at the venue"));
   }
-  // Acknowledged, no longer open, and the API cannot say how it ended: inferred filled.
+  VenueOrderState st;
+  st.client_order_id = order.order_id();
+  st.venue_order_id = order.venue_order_id();
+  st.symbol = order.symbol();
+  st.side = order.side();
+  st.qty_e8 = order.qty_e8();
+  st.price_e8 = order.price_e8();
+  st.inferred = true;
+  if (options_.venue == venues::Venue::kBinance && lookup.code() == absl::StatusCode::kNotFound) {
+    // Binance keeps every order that traded; it only drops (archives) CANCELED / EXPIRED orders
+    // without trades. An acknowledged order it no longer knows ended without (further) fills.
+    st.status = VenueOrderStatus::kCancelled;
+    st.filled_qty_e8 = order.filled_qty_e8();
+    st.avg_price_e8 = order.avg_fill_price_e8();
+    metrics_->inferred.Increment();
+    return st;
+  }
+  // Bybit (closed beyond the realtime endpoint's recent window), Kraken (no QueryOrders answer
+  // for the cl_ord_id) or an endpoint without the lookup (UNIMPLEMENTED, e.g. the simulator's
+  // Kraken): acknowledged, gone from the open orders, not cancelled by us -> inferred filled,
+  // the remaining quantity at its limit price (MARKET: at the arrival mid).
   const int64_t remaining = order.qty_e8() - order.filled_qty_e8();
   const int64_t price =
       order.type() == tickmesh::v1::ORDER_TYPE_LIMIT ? order.price_e8() : order.arrival_mid_e8();
   if (remaining <= 0 || price <= 0) {
     return absl::UnimplementedError(
-        absl::StrCat(name_, ": order left the open orders; the order API cannot look it up"));
+        absl::StrCat(name_, ": order left the open orders and the venue cannot look it up (",
+                     lookup.message(), ")"));
   }
-  VenueOrderState st;
-  st.client_order_id = order.order_id();
-  st.venue_order_id = order.venue_order_id();
   st.status = VenueOrderStatus::kFilled;
-  st.inferred = true;
   VenueFill f;
   f.order_id = order.order_id();
   f.price_e8 = price;

@@ -8,17 +8,28 @@
 //
 // Order state: REST polling. Place answers carry what the venue says at once (Binance FULL
 // responses: status, cumulative fills and average price; Kraken and Bybit: accepted only);
-// OpenOrders carries cumulative filled quantities of working orders. The OrderApi has no
-// order-status lookup for closed orders yet, so Query looks the order up in the open orders and
-// otherwise, for an order the venue had acknowledged, INFERS that it filled: the remaining
-// quantity at its limit price (MARKET: at the arrival mid; without one the query answers
-// UNIMPLEMENTED and the order stays open). Inferred states are flagged (VenueOrderState::inferred,
-// metric venue_inferred_fills_total) and the venue's balances, fetched right after, remain the
-// source of truth. A NEW order the venue does not list answers NOT_FOUND (never placed).
+// OpenOrders carries cumulative filled quantities of working orders. Query asks the venue for the
+// one order by client order id (OrderApi::QueryOrder: Binance GET /api/v3/order, Kraken
+// QueryOrders by cl_ord_id (+ txid when known), Bybit /v5/order/realtime by orderLinkId), open or
+// closed — this resolves orders that left the open orders without our cancel (filled, cancelled
+// elsewhere, expired) and places whose answer was lost. Transport / rate-limit / auth errors are
+// returned as they are (the engine retries; nothing is guessed).
 //
+// Last resort, only when the lookup answers NOT_FOUND or UNIMPLEMENTED: the open orders are
+// checked; a NEW order found nowhere answers NOT_FOUND (never placed). An acknowledged order
+// found nowhere is INFERRED (VenueOrderState::inferred, metric venue_inferred_fills_total,
+// engine warning; the venue's balances, fetched right after, remain the source of truth):
+//  - Binance NOT_FOUND: Binance only drops (archives) CANCELED/EXPIRED orders without trades,
+//    so the order is taken as CANCELLED with what was already filled.
+//  - Bybit NOT_FOUND (closed longer ago than /v5/order/realtime lists closed orders), Kraken
+//    NOT_FOUND (QueryOrders has no order for the cl_ord_id), or UNIMPLEMENTED (an endpoint that
+//    does not serve the lookup, e.g. the simulator's Kraken): taken as FILLED, the remaining
+//    quantity at its limit price (MARKET: at the arrival mid; without one the query answers
+//    UNIMPLEMENTED and the order stays open).
 // Metrics (tickmesh_execution_*): venue_rest_seconds{venue,endpoint} (send -> full response),
 // venue_rest_errors_total{venue,endpoint,kind} (kind transport | http_4xx | http_5xx),
-// venue_sign_seconds{venue} (building + signing one request), venue_inferred_fills_total{venue}.
+// venue_sign_seconds{venue} (building + signing one request), venue_inferred_fills_total{venue}
+// (inferred states, see above).
 // Credentials are held by the OrderApi only and never logged or exported.
 #pragma once
 
@@ -72,6 +83,9 @@ class LiveVenue final : public Venue {
   struct Metrics;
   LiveVenue(LiveVenueOptions options, std::unique_ptr<tickmesh::venues::OrderApi> api,
             std::unique_ptr<tickmesh::net::RestClient> rest);
+  // Query's last resort after the lookup answered `lookup` (NOT_FOUND / UNIMPLEMENTED).
+  absl::StatusOr<VenueOrderState> QueryLastResort(const tickmesh::v1::Order& order,
+                                                  const absl::Status& lookup);
   // Builds (timed as signing) and sends a request.
   absl::StatusOr<tickmesh::net::HttpResponse> Send(
       const absl::StatusOr<tickmesh::net::HttpRequest>& request, int64_t sign_ns);

@@ -388,6 +388,29 @@ TEST_F(LiveEngineTest, PollingTurnsCumulativeFillsIntoFillsAndQueriesOrdersThatL
       << usd().first << " " << usd().second;
 }
 
+// What LiveVenue::Query now answers for an order cancelled outside execution (the venue's
+// single-order lookup, not an inferred fill): CANCELLED with the part that had filled.
+TEST_F(LiveEngineTest, OrderCancelledElsewhereEndsCancelledWithTheVenuesPartialFill) {
+  Make();
+  auto r = engine_->Submit(Req("c1", v1::SIDE_BUY, 4 * E8, 100 * E8, "BTC-USD", "live"));
+  ASSERT_TRUE(r.ok());
+  const std::string id = r->order().order_id();
+  ASSERT_TRUE(WaitFor([&] { return Get("c1").status() == v1::ORDER_STATUS_ACKED; }));
+  VenueOrderState st;
+  st.client_order_id = id;
+  st.venue_order_id = "v-" + id;
+  st.status = VenueOrderStatus::kCancelled;
+  st.filled_qty_e8 = E8;
+  st.avg_price_e8 = 99 * E8;
+  venue_->Close(id, st);
+  ASSERT_TRUE(WaitFor([&] { return Get("c1").status() == v1::ORDER_STATUS_CANCELLED; }))
+      << Get("c1").DebugString();
+  EXPECT_EQ(Get("c1").filled_qty_e8(), E8);
+  EXPECT_EQ(Get("c1").avg_fill_price_e8(), 99 * E8);
+  EXPECT_GE(venue_->Calls("query"), 1);
+  EXPECT_EQ(venue_->Calls("cancel"), 0);
+}
+
 TEST_F(LiveEngineTest, StartReconciliationReportsForeignOpenOrdersAndAdoptsBalances) {
   Make();
   VenueOrderState foreign;

@@ -16,7 +16,10 @@
 //                                            -> UNAVAILABLE (the order's fate is unknown:
 //                                            reconcile)
 //   bad key / signature / permissions        -> PERMISSION_DENIED
-//   unknown order (cancel of a gone order)   -> NOT_FOUND
+//   unknown order (cancel of a gone order, query of an order the venue does not know or no
+//   longer keeps)                            -> NOT_FOUND
+//   a method the endpoint does not serve (Kraken "EGeneral:Unknown method")
+//                                            -> UNIMPLEMENTED
 //   insufficient funds, invalid order        -> FAILED_PRECONDITION / INVALID_ARGUMENT
 //   a body we cannot parse                   -> INTERNAL
 // Thread-safety: builders and parsers may be called from several threads at once.
@@ -146,13 +149,27 @@ class OrderApi {
   virtual Venue venue() const = 0;
 
   // Signed request builders (endpoint names: "place_order", "cancel_order", "open_orders",
-  // "balances"). INVALID_ARGUMENT for invalid params (unknown symbol, qty <= 0, limit without
-  // price, bad client_order_id, unsupported time in force). Allocate only the request.
+  // "balances", "query_order"). INVALID_ARGUMENT for invalid params (unknown symbol, qty <= 0,
+  // limit without price, bad client_order_id, unsupported time in force). Allocate only the
+  // request.
   virtual absl::StatusOr<net::HttpRequest> PlaceOrder(const OrderParams& params) const = 0;
   virtual absl::StatusOr<net::HttpRequest> CancelOrder(std::string_view symbol,
                                                        std::string_view client_order_id) const = 0;
   virtual absl::StatusOr<net::HttpRequest> OpenOrders() const = 0;
   virtual absl::StatusOr<net::HttpRequest> Balances() const = 0;
+  // One order's current state, open or closed, looked up by the client order id PlaceOrder sent
+  // (endpoint "query_order"):
+  //  - Binance: signed GET /api/v3/order?symbol=&origClientOrderId= (works for closed orders;
+  //    the venue may archive cancelled/expired orders without fills after 90 days).
+  //  - Kraken: POST /0/private/QueryOrders with cl_ord_id=<id>&trades=true (cl_ord_id is what
+  //    AddOrder sends; `venue_order_id`, when known, is sent as txid too, which narrows the
+  //    lookup to that order).
+  //  - Bybit: GET /v5/order/realtime?category=&symbol=&orderLinkId= (open orders and recently
+  //    closed ones; an order closed long enough ago is no longer listed -> NOT_FOUND).
+  // INVALID_ARGUMENT for an unknown symbol or a bad client_order_id.
+  virtual absl::StatusOr<net::HttpRequest> QueryOrder(
+      std::string_view symbol, std::string_view client_order_id,
+      std::string_view venue_order_id = {}) const = 0;
 
   // Response parsers; see the error mapping above.
   virtual absl::StatusOr<VenueAck> ParsePlace(const net::HttpResponse& response) const = 0;
@@ -161,6 +178,15 @@ class OrderApi {
       const net::HttpResponse& response) const = 0;
   virtual absl::StatusOr<std::vector<VenueBalance>> ParseBalances(
       const net::HttpResponse& response) const = 0;
+  // The answer to QueryOrder: status (ACKED / PARTIALLY_FILLED for working orders, FILLED,
+  // CANCELLED (a cancelled order may have partial fills: see filled_qty_e8), EXPIRED, REJECTED —
+  // a query reports a rejected order as a status, not as an error), cumulative filled_qty_e8 and
+  // avg_price_e8 (from the venue's cumulative quote amount, or its average price), venue and
+  // client order ids. `fills` stays empty (none of the three venues returns per-fill quantities
+  // here; Kraken's trade ids alone say nothing about amounts). NOT_FOUND when the venue does not
+  // know the order (Binance -2013, Kraken empty result / "EOrder:Unknown order", Bybit empty
+  // list), plus the common error mapping above.
+  virtual absl::StatusOr<VenueAck> ParseQueryOrder(const net::HttpResponse& response) const = 0;
 };
 
 // The order API for `venue`. UNIMPLEMENTED for Hyperliquid; INVALID_ARGUMENT for empty
