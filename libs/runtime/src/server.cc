@@ -2,6 +2,10 @@
 
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <httplib.h>
 
 #include "absl/flags/declare.h"
@@ -27,6 +31,9 @@ class ServiceHost::AdminHttp {
  public:
   explicit AdminHttp(ServiceHost* host) : host_(host) {
     server_.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    // Stop() waits for open keep-alive connections to time out: keep that short (scrapers
+    // reconnect cheaply).
+    server_.set_keep_alive_timeout(1);
     // httplib's default also sets SO_REUSEPORT, which would let a second process bind the same
     // port silently; SO_REUSEADDR alone allows quick restarts but refuses a live port.
     server_.set_socket_options([](socket_t sock) {
@@ -61,7 +68,16 @@ class ServiceHost::AdminHttp {
   }
 
   void Serve() {
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      listen_returned_ = true;
+    });
+    // httplib's stop() does nothing until the listen loop has started; without this wait a
+    // Stop() right after Serve() (a short-lived host under CPU load) left the thread blocked in
+    // accept() for ever.
+    while (!server_.is_running() && !listen_returned_) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
   }
 
   void Stop() {
@@ -73,6 +89,7 @@ class ServiceHost::AdminHttp {
   ServiceHost* host_;
   httplib::Server server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
 };
 
 ServerOptions ServiceHost::OptionsFromFlags(std::string service, int default_grpc_port,
