@@ -1,8 +1,6 @@
 #include "algos_engine.h"
 
-#include <map>
 #include <memory>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -12,16 +10,6 @@
 
 namespace tickmesh::execution {
 namespace {
-
-// Engines are few (one per process, a handful in tests): a small map under a mutex.
-std::mutex& RegistryMu() {
-  static std::mutex mu;
-  return mu;
-}
-std::map<const ExecutionEngine*, AlgoRunner*>& Registry() {
-  static auto* registry = new std::map<const ExecutionEngine*, AlgoRunner*>();
-  return *registry;
-}
 
 // "EXEC_ALGO_TWAP" -> "twap", "ORDER_STATUS_FILLED" -> "filled" (metric labels).
 std::string Label(const std::string& name, size_t prefix) {
@@ -100,21 +88,6 @@ AlgoRunner::Hooks EngineAlgoHooks(ExecutionEngine* engine, AdmissionQueue* admis
   hooks.mono_now_ns = [] { return tickmesh::runtime::MonotonicNs(); };
   hooks.unix_now_ns = [] { return tickmesh::runtime::NowUnixNs(); };
   return hooks;
-}
-
-void AttachAlgoRunner(const ExecutionEngine* engine, AlgoRunner* runner) {
-  std::lock_guard<std::mutex> lock(RegistryMu());
-  if (runner == nullptr) {
-    Registry().erase(engine);
-  } else {
-    Registry()[engine] = runner;
-  }
-}
-
-AlgoRunner* AttachedAlgoRunner(const ExecutionEngine* engine) {
-  std::lock_guard<std::mutex> lock(RegistryMu());
-  auto it = Registry().find(engine);
-  return it == Registry().end() ? nullptr : it->second;
 }
 
 }  // namespace tickmesh::execution

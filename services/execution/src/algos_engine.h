@@ -6,10 +6,10 @@
 // Example (service wiring):
 //   AlgoRunner algos(AlgoRunner::Options{}, EngineAlgoHooks(&engine, admission, book_source));
 //   engine.SetEventObserver([&](const auto& batch) { algos.OnOrderEvents(batch); });
-//   AttachAlgoRunner(&engine, &algos);   // ExecutionGrpc routes TWAP/ICEBERG/LIQUIDITY_AWARE
+//   grpc_service.SetAlgoRunner(&algos);  // routes TWAP/ICEBERG/LIQUIDITY_AWARE
 //   algos.Start();
 //   ...
-//   AttachAlgoRunner(&engine, nullptr); algos.Stop();
+//   grpc_service.SetAlgoRunner(nullptr); algos.Stop();
 //   admission->Stop();   // answers children still waiting; before `algos` is destroyed
 #pragma once
 
@@ -35,11 +35,5 @@ absl::Status ValidateAlgoParent(const tickmesh::v1::OrderRequest& request);
 // `submit` counts tickmesh_execution_algo_children_total{result=accepted|refused}.
 AlgoRunner::Hooks EngineAlgoHooks(ExecutionEngine* engine, AdmissionQueue* admission,
                                   decltype(AlgoRunner::Hooks::book) book_source);
-
-// Makes `runner` the algo runner of `engine` for ExecutionGrpc (null detaches). Thread-safe;
-// detach before destroying the runner.
-void AttachAlgoRunner(const ExecutionEngine* engine, AlgoRunner* runner);
-// The runner attached to `engine`, or null (then algo requests are answered UNIMPLEMENTED).
-AlgoRunner* AttachedAlgoRunner(const ExecutionEngine* engine);
 
 }  // namespace tickmesh::execution

@@ -26,10 +26,10 @@ tickmesh::v1::OrderRef ClientRef(const std::string& client_order_id) {
 // A TWAP / ICEBERG / LIQUIDITY_AWARE parent: validated, then held by the engine's AlgoRunner (no
 // venue call, so no rate-limit slot: each child takes its own). A client id already used by an
 // immediate order gets that order back, as the engine's idempotency would answer.
-grpc::Status SubmitAlgoParent(ExecutionEngine* engine, const tickmesh::v1::OrderRequest& order,
+grpc::Status SubmitAlgoParent(ExecutionEngine* engine, AlgoRunner* algos,
+                              const tickmesh::v1::OrderRequest& order,
                               tickmesh::v1::SubmitOrderResponse* resp) {
   if (auto s = ValidateAlgoParent(order); !s.ok()) return ToGrpc(s);
-  AlgoRunner* algos = AttachedAlgoRunner(engine);
   if (algos == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         absl::StrCat("order.algo: ", tickmesh::v1::ExecAlgo_Name(order.algo()),
@@ -73,10 +73,10 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Submit(grpc::CallbackServerContext* ctx
     return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "order is required"));
   }
   if (AlgoRunner::IsAlgo(req->order())) {
-    return Done(ctx, SubmitAlgoParent(engine_, req->order(), resp));
+    return Done(ctx, SubmitAlgoParent(engine_, algos_.load(), req->order(), resp));
   }
   // An immediate order reusing a parent's client id gets the parent back (idempotency).
-  if (AlgoRunner* algos = AttachedAlgoRunner(engine_)) {
+  if (AlgoRunner* algos = algos_.load()) {
     if (auto parent = algos->Get(ClientRef(req->order().client_order_id()))) {
       *resp->mutable_order() = std::move(*parent);
       resp->set_duplicate(true);
@@ -114,7 +114,7 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Cancel(grpc::CallbackServerContext* ctx
                                                 const tickmesh::v1::CancelOrderRequest* req,
                                                 tickmesh::v1::CancelOrderResponse* resp) {
   // A parent of an execution algorithm: the runner stops it and cancels its open child.
-  if (AlgoRunner* algos = AttachedAlgoRunner(engine_)) {
+  if (AlgoRunner* algos = algos_.load()) {
     if (auto parent = algos->Get(req->ref())) {
       auto cancel = [algos, req, resp]() -> grpc::Status {
         auto result = algos->Cancel(req->ref());
@@ -158,7 +158,7 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Cancel(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* ExecutionGrpc::GetOrder(grpc::CallbackServerContext* ctx,
                                                   const tickmesh::v1::GetOrderRequest* req,
                                                   tickmesh::v1::GetOrderResponse* resp) {
-  if (AlgoRunner* algos = AttachedAlgoRunner(engine_)) {
+  if (AlgoRunner* algos = algos_.load()) {
     if (auto parent = algos->Get(req->ref())) {
       *resp->mutable_order() = std::move(*parent);
       return Done(ctx, grpc::Status::OK);

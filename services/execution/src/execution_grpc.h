@@ -5,6 +5,9 @@
 // StreamOrderEvents returns a bounded QueuedWriter from the engine's fan-out.
 #pragma once
 
+#include <atomic>
+
+#include "algos_runner.h"
 #include "execution_engine.h"
 #include "tickmesh/v1/execution.grpc.pb.h"
 
@@ -19,6 +22,11 @@ class ExecutionGrpc final : public tickmesh::v1::ExecutionService::CallbackServi
   // outlive the gRPC server.
   explicit ExecutionGrpc(ExecutionEngine* engine, AdmissionQueue* admission = nullptr)
       : engine_(engine), admission_(admission) {}
+
+  // The runner of TWAP / ICEBERG / LIQUIDITY_AWARE parents (null: such requests are answered
+  // UNIMPLEMENTED — before it starts and from the drain on). Thread-safe; set null before the
+  // runner is destroyed.
+  void SetAlgoRunner(AlgoRunner* runner) { algos_.store(runner); }
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const tickmesh::v1::SubmitOrderRequest* req,
@@ -47,6 +55,7 @@ class ExecutionGrpc final : public tickmesh::v1::ExecutionService::CallbackServi
  private:
   ExecutionEngine* engine_;
   AdmissionQueue* admission_;
+  std::atomic<AlgoRunner*> algos_{nullptr};
 };
 
 }  // namespace tickmesh::execution

@@ -455,8 +455,8 @@ int RunExecutionService() {
                                    }));
   engine.SetEventObserver(
       [&algos](const tickmesh::v1::OrderEventBatch& batch) { algos.OnOrderEvents(batch); });
-  AttachAlgoRunner(&engine, &algos);
   ExecutionGrpc grpc_service(&engine, limited ? &admission : nullptr);
+  grpc_service.SetAlgoRunner(&algos);
   host.AddService(&grpc_service, "tickmesh.v1.ExecutionService");
 
   UpstreamFeeds::Options feeds_options{config->signal_address, config->market_data_address};
@@ -479,9 +479,9 @@ int RunExecutionService() {
   // Drain: stop taking signals and books, end event streams.
   host.OnDrain([&] {
     feeds.Stop();
-    AttachAlgoRunner(&engine, nullptr);  // new algo parents are refused from now on
-    algos.Stop();                        // no more children
-    admission.Stop();                    // waiting requests are answered UNAVAILABLE
+    grpc_service.SetAlgoRunner(nullptr);  // new algo parents are refused from now on
+    algos.Stop();                         // no more children
+    admission.Stop();                     // waiting requests are answered UNAVAILABLE
     engine.CloseStreams();
   });
   // Stop: the gRPC server is down, nothing produces records any more; flush them.

@@ -42,12 +42,8 @@ class AlgosEngineTest : public ::testing::Test {
     hooks.mono_now_ns = [this] { return now_.load(); };
     runner_ = std::make_unique<AlgoRunner>(AlgoRunner::Options{}, hooks);
     engine_->SetEventObserver([this](const v1::OrderEventBatch& b) { runner_->OnOrderEvents(b); });
-    AttachAlgoRunner(engine_.get(), runner_.get());
   }
-  void TearDown() override {
-    AttachAlgoRunner(engine_.get(), nullptr);
-    engine_->SetEventObserver(nullptr);
-  }
+  void TearDown() override { engine_->SetEventObserver(nullptr); }
 
   // The engine's book and the test's copy for the runner's `book` hook (the engine exposes no
   // book snapshot yet, see README "Not there yet").

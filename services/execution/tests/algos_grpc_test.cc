@@ -45,7 +45,7 @@ class AlgosGrpcTest : public ::testing::Test {
   }
   void TearDown() override {
     host_->Shutdown();
-    AttachAlgoRunner(engine_.get(), nullptr);
+    grpc_->SetAlgoRunner(nullptr);
     runner_->Stop();
     engine_->SetEventObserver(nullptr);
     grpc_.reset();
@@ -53,7 +53,7 @@ class AlgosGrpcTest : public ::testing::Test {
     engine_.reset();
   }
   void StartRunner() {
-    AttachAlgoRunner(engine_.get(), runner_.get());
+    grpc_->SetAlgoRunner(runner_.get());
     runner_->Start();
   }
 
