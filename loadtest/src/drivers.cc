@@ -227,6 +227,45 @@ class InFlight {
   int n_ = 0;
 };
 
+// The unary calls one driver has in flight: bounded by an InFlight, remembered so a drain can
+// cancel the stragglers, and freed by End() from their completion callbacks. `Call` has a
+// grpc::ClientContext `ctx`.
+template <typename Call>
+class UnaryCalls {
+ public:
+  explicit UnaryCalls(int max) : in_flight_(max) {}
+  // Waits for room; true when the generator had to wait.
+  bool Acquire() { return in_flight_.Acquire(); }
+  // Registers a call started after Acquire().
+  void Track(Call* call) {
+    std::lock_guard<std::mutex> lock(mu_);
+    outstanding_.insert(call);
+  }
+  // Forgets and frees a completed call and releases its slot.
+  void End(Call* call) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      outstanding_.erase(call);
+    }
+    delete call;
+    in_flight_.Release();
+  }
+  // Waits up to max(drain_s, 0.5) s for the calls in flight, cancels the rest, and waits until
+  // every callback has run.
+  void Drain(double drain_s) {
+    if (!in_flight_.WaitIdle(NowUnixNs() + int64_t(std::max(drain_s, 0.5) * 1e9))) {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (Call* c : outstanding_) c->ctx.TryCancel();
+    }
+    in_flight_.WaitIdle(INT64_MAX);
+  }
+
+ private:
+  InFlight in_flight_;
+  std::mutex mu_;
+  std::unordered_set<Call*> outstanding_;
+};
+
 void SleepUntil(int64_t deadline_unix_ns) {
   const int64_t left = deadline_unix_ns - NowUnixNs();
   if (left > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(left));
@@ -528,7 +567,7 @@ class MarketEventDriver final : public Driver {
 class CacheSetDriver final : public Driver {
  public:
   explicit CacheSetDriver(const DriverContext& ctx)
-      : ctx_(ctx), spec_(*ctx.spec), rec_(ctx.recorder), in_flight_(spec_.max_in_flight) {}
+      : ctx_(ctx), spec_(*ctx.spec), rec_(ctx.recorder), calls_(spec_.max_in_flight) {}
 
   ~CacheSetDriver() override { Finish(0); }
 
@@ -539,7 +578,7 @@ class CacheSetDriver final : public Driver {
 
   void Send(const int64_t* intended, size_t n, uint64_t first) override {
     for (size_t i = 0; i < n; ++i) {
-      if (in_flight_.Acquire()) rec_->Count("cache_set_backpressure_waits");
+      if (calls_.Acquire()) rec_->Count("cache_set_backpressure_waits");
       auto* call = new Call;
       const uint64_t k = first + i;
       call->intended = intended[i];
@@ -554,10 +593,7 @@ class CacheSetDriver final : public Driver {
       bal.SerializeToString(call->req.mutable_value());
       call->req.set_ttl_ms(spec_.cache_ttl_ms);
       call->ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(5)));
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        outstanding_.insert(call);
-      }
+      calls_.Track(call);
       stub_->async()->Set(&call->ctx, &call->req, &call->resp,
                           [this, call](grpc::Status st) { Done(call, st); });
     }
@@ -566,11 +602,7 @@ class CacheSetDriver final : public Driver {
   void Finish(double drain_s) override {
     if (finished_) return;
     finished_ = true;
-    if (!in_flight_.WaitIdle(NowUnixNs() + int64_t(std::max(drain_s, 0.5) * 1e9))) {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (Call* c : outstanding_) c->ctx.TryCancel();
-    }
-    in_flight_.WaitIdle(INT64_MAX);
+    calls_.Drain(drain_s);
   }
 
   void CollectAcks(AckLedger* ledger) override {
@@ -595,26 +627,21 @@ class CacheSetDriver final : public Driver {
     } else {
       CountError(rec_, "cache_set", st);
     }
-    {
+    if (st.ok() && spec_.cache_keys == 0) {
       std::lock_guard<std::mutex> lock(mu_);
-      outstanding_.erase(call);
-      if (st.ok() && spec_.cache_keys == 0) {
-        acked_.emplace_back(std::move(*call->req.mutable_key()),
-                            std::move(*call->req.mutable_value()));
-      }
+      acked_.emplace_back(std::move(*call->req.mutable_key()),
+                          std::move(*call->req.mutable_value()));
     }
-    delete call;
-    in_flight_.Release();
+    calls_.End(call);
   }
 
   DriverContext ctx_;
   const ScenarioSpec& spec_;
   Recorder* rec_;
-  InFlight in_flight_;
+  UnaryCalls<Call> calls_;
   bool finished_ = false;
   std::unique_ptr<tickmesh::v1::CacheService::Stub> stub_;
-  std::mutex mu_;
-  std::unordered_set<Call*> outstanding_;
+  std::mutex mu_;  // acked_
   std::vector<std::pair<std::string, std::string>> acked_;
 };
 
@@ -775,7 +802,7 @@ class PersistDriver final : public Driver {
 class OrderDriver final : public Driver {
  public:
   explicit OrderDriver(const DriverContext& ctx)
-      : ctx_(ctx), spec_(*ctx.spec), rec_(ctx.recorder), in_flight_(spec_.max_in_flight) {}
+      : ctx_(ctx), spec_(*ctx.spec), rec_(ctx.recorder), calls_(spec_.max_in_flight) {}
 
   ~OrderDriver() override { Finish(0); }
 
@@ -803,7 +830,7 @@ class OrderDriver final : public Driver {
 
   void Send(const int64_t* intended, size_t n, uint64_t first) override {
     for (size_t i = 0; i < n; ++i) {
-      if (in_flight_.Acquire()) rec_->Count("order_submit_backpressure_waits");
+      if (calls_.Acquire()) rec_->Count("order_submit_backpressure_waits");
       auto* call = new Call;
       const uint64_t k = first + i;
       call->intended = intended[i];
@@ -817,10 +844,7 @@ class OrderDriver final : public Driver {
       o->set_qty_e8(kE8 / 100);
       o->set_strategy("loadtest");
       call->ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(5)));
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        outstanding_.insert(call);
-      }
+      calls_.Track(call);
       stub_->async()->Submit(&call->ctx, &call->req, &call->resp,
                              [this, call](grpc::Status st) { Done(call, st); });
     }
@@ -829,11 +853,7 @@ class OrderDriver final : public Driver {
   void Finish(double drain_s) override {
     if (finished_) return;
     finished_ = true;
-    if (!in_flight_.WaitIdle(NowUnixNs() + int64_t(std::max(drain_s, 0.5) * 1e9))) {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (Call* c : outstanding_) c->ctx.TryCancel();
-    }
-    in_flight_.WaitIdle(INT64_MAX);
+    calls_.Drain(drain_s);
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
@@ -875,18 +895,13 @@ class OrderDriver final : public Driver {
     } else {
       CountError(rec_, "order_submit", st);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      outstanding_.erase(call);
-    }
-    delete call;
-    in_flight_.Release();
+    calls_.End(call);
   }
 
   DriverContext ctx_;
   const ScenarioSpec& spec_;
   Recorder* rec_;
-  InFlight in_flight_;
+  UnaryCalls<Call> calls_;
   bool finished_ = false;
   std::unique_ptr<tickmesh::v1::ExecutionService::Stub> stub_;
   std::mutex book_mu_;
@@ -896,7 +911,6 @@ class OrderDriver final : public Driver {
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread refresher_;
-  std::unordered_set<Call*> outstanding_;
 };
 
 }  // namespace
