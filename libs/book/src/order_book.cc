@@ -124,6 +124,16 @@ void OrderBook::Set(std::vector<Level>& side, int64_t price_e8, int64_t qty_e8) 
 }
 
 void OrderBook::SetBid(int64_t price_e8, int64_t qty_e8) { Set<true>(bids_, price_e8, qty_e8); }
+
+int64_t OrderBook::BidQtyAt(int64_t price_e8) const {
+  const size_t pos = FindPosition<true>(bids_, price_e8);
+  return pos < bids_.size() && bids_[pos].price_e8 == price_e8 ? bids_[pos].qty_e8 : 0;
+}
+
+int64_t OrderBook::AskQtyAt(int64_t price_e8) const {
+  const size_t pos = FindPosition<false>(asks_, price_e8);
+  return pos < asks_.size() && asks_[pos].price_e8 == price_e8 ? asks_[pos].qty_e8 : 0;
+}
 void OrderBook::SetAsk(int64_t price_e8, int64_t qty_e8) { Set<false>(asks_, price_e8, qty_e8); }
 
 void OrderBook::Clear() {

@@ -40,6 +40,10 @@ class ReferenceBook {
     for (auto& [p, q] : asks_) out.push_back({p, q});
     return out;
   }
+  int64_t AskQty(int64_t p) const {
+    auto it = asks_.find(p);
+    return it == asks_.end() ? 0 : it->second;
+  }
 
  private:
   void Set(std::map<int64_t, int64_t>& side, int64_t p, int64_t q, bool is_bid) {
@@ -69,6 +73,16 @@ class ReferenceBook {
 void ExpectSame(const OrderBook& book, const ReferenceBook& ref, int step) {
   ASSERT_EQ(book.Bids(), ref.Bids()) << "bids differ at step " << step;
   ASSERT_EQ(book.Asks(), ref.Asks()) << "asks differ at step " << step;
+  // The no-copy views and the point lookups agree with the reference too.
+  const auto bid_view = book.BidLevels();
+  const auto ask_view = book.AskLevels();
+  ASSERT_EQ(std::vector<Level>(bid_view.begin(), bid_view.end()), ref.Bids()) << step;
+  ASSERT_EQ(std::vector<Level>(ask_view.begin(), ask_view.end()), ref.Asks()) << step;
+  for (const Level& l : ref.Bids()) {
+    ASSERT_EQ(book.BidQtyAt(l.price_e8), l.qty_e8) << step;
+    ASSERT_EQ(book.AskQtyAt(l.price_e8), ref.AskQty(l.price_e8)) << step;
+  }
+  for (const Level& l : ref.Asks()) ASSERT_EQ(book.AskQtyAt(l.price_e8), l.qty_e8) << step;
 }
 
 // Drives both books with the same long random sequence of deltas and snapshots around a drifting
@@ -244,6 +258,31 @@ TEST(OrderBook, SnapshotTruncatesToMaxDepth) {
   }
   ASSERT_TRUE(book.ApplySnapshot(snap).ok());
   EXPECT_EQ(book.Asks(), (std::vector<Level>{{100, 1}, {101, 1}, {102, 1}}));
+}
+
+TEST(OrderBook, LevelViewsAreBestFirstAndQtyAtFindsExactLevelsOnly) {
+  OrderBook book(/*max_depth=*/3);
+  book.SetBid(100, 5);
+  book.SetBid(98, 7);
+  book.SetBid(99, 6);
+  book.SetAsk(103, 2);
+  book.SetAsk(101, 1);
+  const auto bids = book.BidLevels();
+  ASSERT_EQ(bids.size(), 3u);
+  EXPECT_EQ(bids[0], (Level{100, 5}));
+  EXPECT_EQ(bids[2], (Level{98, 7}));
+  std::vector<int64_t> ask_prices;
+  for (const auto& [price, qty] : book.AskLevels()) ask_prices.push_back(price);
+  EXPECT_EQ(ask_prices, (std::vector<int64_t>{101, 103}));
+  EXPECT_EQ(book.BidQtyAt(99), 6);
+  EXPECT_EQ(book.BidQtyAt(97), 0);   // below the worst level
+  EXPECT_EQ(book.BidQtyAt(101), 0);  // above the best level
+  EXPECT_EQ(book.AskQtyAt(102), 0);  // between levels
+  EXPECT_EQ(book.AskQtyAt(100), 0);  // a bid price, not an ask
+  book.SetBid(100, 0);
+  EXPECT_EQ(book.BidQtyAt(100), 0);
+  EXPECT_EQ(book.BidLevels().size(), 2u);
+  EXPECT_TRUE(OrderBook().AskLevels().empty());
 }
 
 }  // namespace

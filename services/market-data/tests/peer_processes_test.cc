@@ -13,12 +13,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "candle_outbox.h"
-#include "child_process.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "market_data.h"
 #include "ticker_cache_writer.h"
 #include "tickmesh/runtime/client.h"
+#include "tickmesh/testing/child_process.h"
 #include "tickmesh/testing/servers.h"
 #include "tickmesh/v1/cache.grpc.pb.h"
 #include "tickmesh/v1/persistence.grpc.pb.h"
@@ -27,8 +27,8 @@ namespace tickmesh::market_data {
 namespace {
 
 namespace v1 = tickmesh::v1;
-using itest::Child;
-using itest::WaitFor;
+using Child = tickmesh::testing::ChildProcess;
+using tickmesh::testing::WaitFor;
 
 constexpr int64_t kE8 = 100'000'000;
 constexpr int64_t kBase = 1'700'000'000'000'000'000;  // a whole second, unix ns

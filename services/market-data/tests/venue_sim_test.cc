@@ -17,13 +17,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "child_process.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "market_data.h"
 #include "nlohmann/json.hpp"
 #include "tickmesh/net/rest_client.h"
 #include "tickmesh/runtime/client.h"
+#include "tickmesh/testing/child_process.h"
 #include "tickmesh/testing/servers.h"
 #include "tickmesh/v1/market_data.grpc.pb.h"
 #include "tickmesh/venues/decimal.h"
@@ -34,8 +34,8 @@ namespace tickmesh::market_data {
 namespace {
 
 namespace v1 = tickmesh::v1;
-using itest::Child;
-using itest::WaitFor;
+using Child = tickmesh::testing::ChildProcess;
+using tickmesh::testing::WaitFor;
 using venues::Venue;
 
 const std::vector<std::string> kSymbols = {"BTC-USDT", "ETH-USDT"};
@@ -461,8 +461,8 @@ TEST(MarketDataServiceWithVenueSim, BadVenueFlagExitsTwoNamingTheFlag) {
   const std::string err = tickmesh::testing::MakeTempDir("md-venue-flag") + "/stderr";
   Child md({TICKMESH_MARKET_DATA_BIN, "--grpc_address=127.0.0.1:0", "--admin_address=127.0.0.1:0",
             "--venues=binance", "--binance_ws_url=http://127.0.0.1:1"},
-           err);
-  const int status = md.WaitExit(std::chrono::seconds(10));
+           {.stderr_path = err});
+  const int status = md.WaitExit(std::chrono::seconds(10)).value_or(-1);
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 2);
   std::ifstream in(err);

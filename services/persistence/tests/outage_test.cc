@@ -1,13 +1,13 @@
 // The real service in-process (ServiceHost on 127.0.0.1:0) or as a subprocess, against a real
 // PostgreSQL: outages, crashes and malformed input over real gRPC.
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -22,6 +22,7 @@
 #include "sqlite_store.h"
 #include "test_records.h"
 #include "tickmesh/runtime/server.h"
+#include "tickmesh/testing/child_process.h"
 #include "tickmesh/testing/servers.h"
 #include "tickmesh/v1/persistence.grpc.pb.h"
 
@@ -297,69 +298,54 @@ TEST_F(PersistenceIntegration, MalformedBatchIsRejectedWithInvalidArgumentAndWri
 }
 
 #ifdef TICKMESH_PERSISTENCE_BINARY
-// Runs tickmesh-persistence as a child process.
+// Runs tickmesh-persistence as a child process (tickmesh::testing::ChildProcess: posix_spawn, not
+// fork, in this threaded gRPC test; SIGKILLed and reaped on destruction).
 class ChildService {
  public:
   ChildService(std::vector<std::string> args) : args_(std::move(args)) {}
-  ~ChildService() { Kill(); }
   void Start() {
     grpc_port_ = tickmesh::testing::FreePort();
     std::vector<std::string> argv = {
         TICKMESH_PERSISTENCE_BINARY, "--grpc_address=127.0.0.1:" + std::to_string(grpc_port_),
         "--admin_address=127.0.0.1:" + std::to_string(tickmesh::testing::FreePort())};
     argv.insert(argv.end(), args_.begin(), args_.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execv(cargv[0], cargv.data());
-      _exit(127);
-    }
+    process_ = std::make_unique<tickmesh::testing::ChildProcess>(std::move(argv));
     stub_ = v1::PersistenceService::NewStub(grpc::CreateChannel(
         "127.0.0.1:" + std::to_string(grpc_port_), grpc::InsecureChannelCredentials()));
   }
+  // True once the service answers; false after 30 s, or as soon as the process is not running
+  // (never started, or exited).
   bool WaitReady() {
-    return WaitFor(
-        [&] {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-          v1::QueryPositionsResponse resp;
-          grpc::Status st = stub_->QueryPositions(&ctx, v1::QueryPositionsRequest(), &resp);
-          return st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
-                 st.error_code() != grpc::StatusCode::UNAVAILABLE;
-        },
-        std::chrono::seconds(30));
+    if (process_ == nullptr) return false;
+    const bool settled =
+        WaitFor([&] { return !process_->running() || Answers(); }, std::chrono::seconds(30));
+    return settled && process_->running();
   }
   // SIGTERM, then waits up to `timeout` for the exit; returns the exit code, or -1 if the child
-  // did not exit by itself in time (it is then SIGKILLed) or died of a signal.
+  // did not exit by itself in time (it is then SIGKILLed), died of a signal or never started.
   int Terminate(std::chrono::seconds timeout) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + timeout;
-    int status = 0;
-    while (Clock::now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    Kill();
-    return -1;
+    if (process_ == nullptr || !process_->started()) return -1;
+    const int status = process_->Kill(SIGTERM, timeout);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    if (process_ != nullptr) process_->Kill(SIGKILL);
   }
   v1::PersistenceService::Stub* stub() { return stub_.get(); }
 
  private:
+  bool Answers() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    v1::QueryPositionsResponse resp;
+    grpc::Status st = stub_->QueryPositions(&ctx, v1::QueryPositionsRequest(), &resp);
+    return st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
+           st.error_code() != grpc::StatusCode::UNAVAILABLE;
+  }
+
   std::vector<std::string> args_;
   int grpc_port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<tickmesh::testing::ChildProcess> process_;
   std::unique_ptr<v1::PersistenceService::Stub> stub_;
 };
 

@@ -42,6 +42,25 @@ class OrderBook {
   // Default number of levels kept per side.
   static constexpr size_t kDefaultMaxDepth = 1000;
 
+  // Read-only view of one side's held levels, best first, without copying (iterates `Level`s;
+  // `for (const auto& [price_e8, qty_e8] : book.BidLevels())`). Invalidated by any change to the
+  // book.
+  class SideView {
+   public:
+    using const_iterator = std::vector<Level>::const_reverse_iterator;
+    const_iterator begin() const { return side_->rbegin(); }
+    const_iterator end() const { return side_->rend(); }
+    size_t size() const { return side_->size(); }
+    bool empty() const { return side_->empty(); }
+    // The i-th best level; i < size().
+    const Level& operator[](size_t i) const { return (*side_)[side_->size() - 1 - i]; }
+
+   private:
+    friend class OrderBook;
+    explicit SideView(const std::vector<Level>* side) : side_(side) {}
+    const std::vector<Level>* side_;
+  };
+
   // `max_depth` levels per side are kept (at least 1).
   explicit OrderBook(size_t max_depth = kDefaultMaxDepth);
 
@@ -75,6 +94,13 @@ class OrderBook {
 
   // True when both sides are non-empty and best bid >= best ask.
   bool crossed() const;
+
+  // Every held level of a side, best first, as a view (no copy, no allocation).
+  SideView BidLevels() const { return SideView(&bids_); }
+  SideView AskLevels() const { return SideView(&asks_); }
+  // Quantity held at exactly `price_e8`, 0 when the side holds no such level (binary search).
+  int64_t BidQtyAt(int64_t price_e8) const;
+  int64_t AskQtyAt(int64_t price_e8) const;
 
   // Up to `n` levels per side, best first (n == 0 means all held levels).
   std::vector<Level> Bids(size_t n = 0) const;
