@@ -1,9 +1,12 @@
 // FanOut / QueuedWriter over real gRPC: fan-out to several subscribers, and a subscriber that does
-// not read is ended with RESOURCE_EXHAUSTED without holding the others back.
+// not read is ended with RESOURCE_EXHAUSTED without holding the others back; PublishShared hands
+// one object to several subscribers; ReadStreamOnCallbacks reads a stream on callback threads.
 #include "tickmesh/runtime/stream.h"
 
 #include <atomic>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tickmesh/runtime/client.h"
@@ -114,6 +117,144 @@ TEST(FanOut, SlowSubscriberIsDisconnectedWhileFastOneGetsEverything) {
   }
   grpc::Status st = slow->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+}
+
+TEST(FanOut, PublishSharedQueuesTheSameObjectOrAPerSubscriberOne) {
+  FanOutService svc(64);
+  Host host(&svc);
+  auto stub = tickmesh::v1::MarketDataService::NewStub(host.channel);
+  grpc::ClientContext ca, cb, cc;
+  tickmesh::v1::SubscribeRequest ra, rb, rc;
+  ra.set_subscriber("all");
+  rb.set_subscriber("filtered");
+  rc.set_subscriber("none");
+  auto a = stub->Subscribe(&ca, ra);
+  auto b = stub->Subscribe(&cb, rb);
+  auto c = stub->Subscribe(&cc, rc);
+  WaitForSubscribers(svc, 3);
+  auto shared = std::make_shared<MarketEventBatch>();
+  shared->add_events()->set_symbol("X-USD");
+  shared->add_events()->set_symbol("Y-USD");
+  std::vector<const MarketEventBatch*> picked;
+  size_t sent = svc.fanout.PublishShared(
+      shared,
+      [&](const std::string& sub, const std::shared_ptr<const MarketEventBatch>& all)
+          -> std::shared_ptr<const MarketEventBatch> {
+        if (sub == "none") return nullptr;
+        if (sub == "all") {
+          picked.push_back(all.get());
+          return all;
+        }
+        auto out = std::make_shared<MarketEventBatch>();
+        *out->add_events() = all->events(1);
+        return out;
+      });
+  EXPECT_EQ(sent, 2u);
+  ASSERT_EQ(picked.size(), 1u);
+  EXPECT_EQ(picked[0], shared.get());  // handed over as is, not copied
+  MarketEventBatch batch;
+  ASSERT_TRUE(a->Read(&batch));
+  EXPECT_EQ(batch.events_size(), 2);
+  ASSERT_TRUE(b->Read(&batch));
+  ASSERT_EQ(batch.events_size(), 1);
+  EXPECT_EQ(batch.events(0).symbol(), "Y-USD");
+  svc.fanout.CloseAll(grpc::Status::OK);
+  EXPECT_FALSE(c->Read(&batch));  // skipped
+  EXPECT_TRUE(a->Finish().ok());
+  EXPECT_TRUE(b->Finish().ok());
+  EXPECT_TRUE(c->Finish().ok());
+}
+
+TEST(ReadStreamOnCallbacks, DeliversEveryMessageInOrderThenTheFinalStatus) {
+  FanOutService svc(256);
+  Host host(&svc);
+  auto stub = tickmesh::v1::MarketDataService::NewStub(host.channel);
+  tickmesh::v1::SubscribeRequest req;
+  req.set_subscriber("cb");
+  grpc::ClientContext ctx;
+  std::vector<uint64_t> seqs;
+  std::atomic<bool> concurrent{false};
+  std::atomic<int> inside{0};
+  std::thread producer([&] {
+    WaitForSubscribers(svc, 1);
+    for (int i = 0; i < 200; ++i) {
+      svc.fanout.Publish([&](const std::string&, MarketEventBatch* m) {
+        m->add_events()->set_seq(static_cast<uint64_t>(i));
+        return true;
+      });
+    }
+    svc.fanout.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+  });
+  grpc::Status st = ReadStreamOnCallbacks<MarketEventBatch>(
+      ctx,
+      [&](grpc::ClientContext* c, grpc::ClientReadReactor<MarketEventBatch>* r) {
+        stub->async()->Subscribe(c, &req, r);
+      },
+      nullptr,
+      [&](const MarketEventBatch& b) {
+        if (inside.fetch_add(1) != 0) concurrent = true;
+        seqs.push_back(b.events(0).seq());
+        inside.fetch_sub(1);
+      });
+  producer.join();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(st.error_message(), "bye");
+  EXPECT_FALSE(concurrent.load());
+  ASSERT_EQ(seqs.size(), 200u);
+  for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i);
+}
+
+TEST(ReadStreamOnCallbacks, RejectedHeadersCancelTheStreamBeforeAnyMessage) {
+  FanOutService svc(16);
+  Host host(&svc);
+  auto stub = tickmesh::v1::MarketDataService::NewStub(host.channel);
+  tickmesh::v1::SubscribeRequest req;
+  req.set_subscriber("picky");
+  grpc::ClientContext ctx;
+  std::thread producer([&] {
+    WaitForSubscribers(svc, 1);
+    svc.fanout.Publish([](const std::string&, MarketEventBatch* m) {
+      m->add_events()->set_seq(1);
+      return true;
+    });
+  });
+  int messages = 0;
+  int established = 0;
+  grpc::Status st = ReadStreamOnCallbacks<MarketEventBatch>(
+      ctx,
+      [&](grpc::ClientContext* c, grpc::ClientReadReactor<MarketEventBatch>* r) {
+        stub->async()->Subscribe(c, &req, r);
+      },
+      [&](const grpc::ClientContext& c) {
+        ++established;
+        return c.GetServerInitialMetadata().count("tickmesh-stream") != 0;  // never sent here
+      },
+      [&](const MarketEventBatch&) { ++messages; });
+  producer.join();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(established, 1);
+  EXPECT_EQ(messages, 0);
+}
+
+TEST(ReadStreamOnCallbacks, CancellingTheContextEndsTheCall) {
+  FanOutService svc(16);
+  Host host(&svc);
+  auto stub = tickmesh::v1::MarketDataService::NewStub(host.channel);
+  tickmesh::v1::SubscribeRequest req;
+  req.set_subscriber("idle");
+  grpc::ClientContext ctx;
+  std::thread canceller([&] {
+    WaitForSubscribers(svc, 1);
+    ctx.TryCancel();
+  });
+  grpc::Status st = ReadStreamOnCallbacks<MarketEventBatch>(
+      ctx,
+      [&](grpc::ClientContext* c, grpc::ClientReadReactor<MarketEventBatch>* r) {
+        stub->async()->Subscribe(c, &req, r);
+      },
+      nullptr, [](const MarketEventBatch&) {});
+  canceller.join();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::CANCELLED);
 }
 
 }  // namespace

@@ -18,7 +18,8 @@
 // {signal, emit}, sets unix_ns, records the latest per (symbol, strategy) and hands the latest
 // per (venue, symbol) to the latest-signal sink (the cache writer).
 //
-// Threading: OnBatch/ResetAll/MarkEmitted are called from one thread (the upstream stream);
+// Threading: OnBatch/ResetAll/MarkEmitted are called by the upstream stream one at a time (from
+// gRPC callback threads, each call finished before the next starts, so never concurrently);
 // Latest() and stats() are safe from any thread.
 #pragma once
 

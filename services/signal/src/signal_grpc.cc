@@ -85,12 +85,22 @@ void SignalGrpc::Emit(std::vector<tickmesh::v1::Signal>& signals, int64_t recv_n
   const int64_t emit_ns = runtime::NowUnixNs();
   engine_->MarkEmitted(signals, emit_ns);
   decision_latency_.Observe(static_cast<double>(emit_ns - recv_ns) * 1e-9);
-  fanout_.Publish([&](const SignalFilter& f, tickmesh::v1::SignalBatch* out) {
-    for (const auto& s : signals) {
-      if (f.Matches(s)) *out->add_signals() = s;
-    }
-    return out->signals_size() > 0;
-  });
+  // One batch shared by every subscriber without a filter (execution): queued without a copy.
+  auto all = std::make_shared<tickmesh::v1::SignalBatch>();
+  all->mutable_signals()->Reserve(static_cast<int>(signals.size()));
+  for (const auto& s : signals) *all->add_signals() = s;
+  fanout_.PublishShared(
+      std::move(all),
+      [](const SignalFilter& f, const std::shared_ptr<const tickmesh::v1::SignalBatch>& batch)
+          -> std::shared_ptr<const tickmesh::v1::SignalBatch> {
+        if (f.symbols.empty() && f.strategies.empty()) return batch;
+        auto out = std::make_shared<tickmesh::v1::SignalBatch>();
+        for (const auto& s : batch->signals()) {
+          if (f.Matches(s)) *out->add_signals() = s;
+        }
+        if (out->signals_size() == 0) return nullptr;
+        return out;
+      });
 }
 
 }  // namespace tickmesh::signal

@@ -3,7 +3,8 @@
 //    and strategies). Queue-full policy: the subscriber is ended with RESOURCE_EXHAUSTED and
 //    counted; the producer never waits.
 //  - GetLatestSignals: the last signal per (symbol, strategy).
-// Emit() is the producer side, called from the upstream thread with the signals a batch caused.
+// Emit() is the producer side, called by the upstream stream with the signals a batch caused; one
+// SignalBatch is built and shared (not copied) by every subscriber without a filter.
 #pragma once
 
 #include <string>

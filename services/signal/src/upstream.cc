@@ -29,25 +29,33 @@ grpc::Status MarketDataUpstream::RunOnce(grpc::ClientContext& ctx,
                                          const std::function<void()>& connected) {
   tickmesh::v1::SubscribeRequest request;
   request.set_subscriber("signal");
-  auto reader = stub_->Subscribe(&ctx, request);
   // market-data sends its headers, tagged "tickmesh-stream", as soon as the subscription is
-  // registered; without the tag the call failed and Finish() has the status.
-  reader->WaitForInitialMetadata();
-  if (ctx.GetServerInitialMetadata().count("tickmesh-stream") == 0) return reader->Finish();
-  engine_->ResetAll("reconnect");
-  connected();
-  if (on_state_) on_state_(true);
-  runtime::LogInfo("market-data stream established");
-  tickmesh::v1::MarketEventBatch batch;
+  // registered; without the tag the call failed and the status says why.
+  bool established = false;
   std::vector<tickmesh::v1::Signal> signals;
-  while (reader->Read(&batch)) {
-    const int64_t recv_ns = runtime::NowUnixNs();
-    signals.clear();
-    engine_->OnBatch(batch, recv_ns, &signals);
-    grpc_->Emit(signals, recv_ns);
-  }
+  grpc::Status status = runtime::ReadStreamOnCallbacks<tickmesh::v1::MarketEventBatch>(
+      ctx,
+      [&](grpc::ClientContext* c,
+          grpc::ClientReadReactor<tickmesh::v1::MarketEventBatch>* reactor) {
+        stub_->async()->Subscribe(c, &request, reactor);
+      },
+      [&](const grpc::ClientContext& c) {
+        if (c.GetServerInitialMetadata().count("tickmesh-stream") == 0) return false;
+        engine_->ResetAll("reconnect");
+        established = true;
+        connected();
+        if (on_state_) on_state_(true);
+        runtime::LogInfo("market-data stream established");
+        return true;
+      },
+      [&](const tickmesh::v1::MarketEventBatch& batch) {
+        const int64_t recv_ns = runtime::NowUnixNs();
+        signals.clear();
+        engine_->OnBatch(batch, recv_ns, &signals);
+        grpc_->Emit(signals, recv_ns);
+      });
+  if (!established) return status;
   if (on_state_) on_state_(false);
-  grpc::Status status = reader->Finish();
   runtime::LogWarn("market-data stream ended", {{"code", static_cast<int>(status.error_code())},
                                                 {"message", status.error_message()}});
   return status;

@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/support/client_callback.h"
 
 namespace tickmesh::runtime {
 
@@ -101,5 +102,91 @@ class StreamLoop {
   std::condition_variable cv_;
   std::thread thread_;
 };
+
+// Reads one server stream on gRPC's callback threads (ClientReadReactor) and blocks the caller
+// until the stream ends; returns its final status. Each message is handed to `on_message` on the
+// gRPC thread that completed the read, so it is processed without a hand-off to a reader thread
+// (a blocking ClientReader::Read wakes another thread for every message). `on_message` calls are
+// never concurrent: the next read starts after it returns. It must not block for long: it runs on
+// a thread gRPC needs for other calls.
+//
+// Made for StreamLoop's RunOnce (ctx is the loop's context; StreamLoop::Stop cancels it):
+//   return ReadStreamOnCallbacks<SignalBatch>(
+//       ctx,
+//       [&](grpc::ClientContext* c, grpc::ClientReadReactor<SignalBatch>* r) {
+//         stub->async()->Subscribe(c, &request, r);   // `request` outlives the call
+//       },
+//       /*on_established=*/[&](const grpc::ClientContext&) { connected(); return true; },
+//       [&](const SignalBatch& batch) { engine->OnSignalBatch(batch); });
+//
+// `on_established` (may be empty) runs once the server's initial metadata has arrived, before the
+// first message is read; returning false cancels the stream (e.g. a missing tag that marks an
+// established subscription). With `on_established` empty, reading starts at once (for servers that
+// send their headers only with the first message).
+template <typename Msg>
+grpc::Status ReadStreamOnCallbacks(
+    grpc::ClientContext& ctx,
+    const std::function<void(grpc::ClientContext*, grpc::ClientReadReactor<Msg>*)>& start,
+    std::function<bool(const grpc::ClientContext&)> on_established,
+    std::function<void(const Msg&)> on_message) {
+  // Completion state shared with the reactor, which deletes itself in OnDone: the caller may
+  // return (and destroy `ctx`) as soon as `done` is set, while OnDone is still unwinding.
+  struct Completion {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    grpc::Status status;
+  };
+  class Reactor final : public grpc::ClientReadReactor<Msg> {
+   public:
+    Reactor(grpc::ClientContext* ctx, std::function<bool(const grpc::ClientContext&)> established,
+            std::function<void(const Msg&)> on_message, std::shared_ptr<Completion> completion)
+        : ctx_(ctx),
+          established_(std::move(established)),
+          on_message_(std::move(on_message)),
+          completion_(std::move(completion)) {}
+    void Begin() {
+      if (!established_) this->StartRead(&msg_);
+      this->StartCall();
+    }
+    void OnReadInitialMetadataDone(bool ok) override {
+      if (!established_) return;
+      if (!ok) return;  // The call failed; OnDone brings the status.
+      if (!established_(*ctx_)) {
+        ctx_->TryCancel();
+        return;
+      }
+      this->StartRead(&msg_);
+    }
+    void OnReadDone(bool ok) override {
+      if (!ok) return;  // End of stream or failure; OnDone follows.
+      on_message_(msg_);
+      msg_.Clear();
+      this->StartRead(&msg_);
+    }
+    void OnDone(const grpc::Status& status) override {
+      std::shared_ptr<Completion> c = std::move(completion_);
+      delete this;
+      std::lock_guard<std::mutex> lock(c->mu);
+      c->status = status;
+      c->done = true;
+      c->cv.notify_all();
+    }
+
+   private:
+    grpc::ClientContext* ctx_;
+    std::function<bool(const grpc::ClientContext&)> established_;
+    std::function<void(const Msg&)> on_message_;
+    std::shared_ptr<Completion> completion_;
+    Msg msg_;
+  };
+  auto completion = std::make_shared<Completion>();
+  auto* reactor = new Reactor(&ctx, std::move(on_established), std::move(on_message), completion);
+  start(&ctx, reactor);
+  reactor->Begin();
+  std::unique_lock<std::mutex> lock(completion->mu);
+  completion->cv.wait(lock, [&] { return completion->done; });
+  return completion->status;
+}
 
 }  // namespace tickmesh::runtime

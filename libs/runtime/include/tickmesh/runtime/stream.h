@@ -3,15 +3,21 @@
 // QueuedWriter<Msg> is a ServerWriteReactor that owns a bounded queue: producers Push() from any
 // thread and never block; the reactor writes one message at a time from gRPC's callback threads.
 // FanOut<Msg, Sub> keeps the live writers with per-subscriber state (a filter) and publishes to all
-// of them. Queue-full policy: the subscriber is ended with RESOURCE_EXHAUSTED and counted (a slow
-// consumer never slows the others and never grows memory without bound).
+// of them. Messages are queued as shared immutable objects: PublishShared() hands one message to
+// every subscriber that wants all of it without copying it (each stream serialises it when it
+// writes it). Queue-full policy: the subscriber is ended with RESOURCE_EXHAUSTED and counted (a
+// slow consumer never slows the others and never grows memory without bound).
 //
 // Example:
 //   grpc::ServerWriteReactor<SignalBatch>* Subscribe(grpc::CallbackServerContext* ctx,
 //                                                    const SubscribeSignalsRequest* req) override {
 //     return fanout_.Add(Filter(*req), /*capacity=*/1024);
 //   }
-//   fanout_.Publish([&](const Filter& f, SignalBatch* out) { ...; return out->signals_size() > 0; });
+//   fanout_.Publish([&](const Filter& f, SignalBatch* out) { ...; return true; });
+//   // One object for every subscriber without a filter, a filtered copy for the others:
+//   fanout_.PublishShared(batch, [&](const Filter& f, const auto& all) {
+//     return f.empty() ? all : Filtered(f, *all);  // nullptr skips the subscriber
+//   });
 #pragma once
 
 #include <cstddef>
@@ -37,7 +43,12 @@ class QueuedWriter : public grpc::ServerWriteReactor<Msg> {
 
   // Enqueues `msg`. Returns false, leaving the queue unchanged, when the queue holds `capacity`
   // messages or the stream is closing. Never blocks on the network.
-  bool Push(Msg msg) {
+  bool Push(Msg msg) { return PushShared(std::make_shared<const Msg>(std::move(msg))); }
+
+  // Like Push, for a message shared with other writers (never copied; must not be modified
+  // afterwards). A null `msg` is refused (returns false).
+  bool PushShared(std::shared_ptr<const Msg> msg) {
+    if (msg == nullptr) return false;
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_ || queue_.size() >= capacity_) return false;
     queue_.push_back(std::move(msg));
@@ -74,7 +85,7 @@ class QueuedWriter : public grpc::ServerWriteReactor<Msg> {
     in_flight_ = std::move(queue_.front());
     queue_.pop_front();
     writing_ = true;
-    this->StartWrite(&in_flight_);
+    this->StartWrite(in_flight_.get());
   }
   void FinishLocked() {
     if (finished_) return;
@@ -85,6 +96,7 @@ class QueuedWriter : public grpc::ServerWriteReactor<Msg> {
   void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
     writing_ = false;
+    in_flight_.reset();
     if (!ok) {  // Client went away or the call was cancelled.
       queue_.clear();
       closing_ = true;
@@ -107,8 +119,8 @@ class QueuedWriter : public grpc::ServerWriteReactor<Msg> {
   const size_t capacity_;
   std::function<void(QueuedWriter*)> on_done_;
   mutable std::mutex mu_;
-  std::deque<Msg> queue_;
-  Msg in_flight_;
+  std::deque<std::shared_ptr<const Msg>> queue_;
+  std::shared_ptr<const Msg> in_flight_;  // the message being written, alive until OnWriteDone
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
@@ -152,26 +164,23 @@ class FanOut {
   // RESOURCE_EXHAUSTED. Returns how many subscribers received the message.
   template <typename Make>
   size_t Publish(Make&& make) {
-    std::lock_guard<std::mutex> lock(mu_);
-    size_t sent = 0;
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      Entry& e = **it;
-      Msg msg;
-      if (!make(e.sub, &msg)) {
-        ++it;
-        continue;
+    std::shared_ptr<Msg> spare;  // reused across subscribers that skip the message
+    return PublishEach([&](const Sub& sub) -> std::shared_ptr<const Msg> {
+      if (spare == nullptr) spare = std::make_shared<Msg>();
+      if (!make(sub, spare.get())) {
+        *spare = Msg();
+        return nullptr;
       }
-      if (e.writer->Push(std::move(msg))) {
-        ++sent;
-        ++it;
-      } else {
-        if (on_overflow_) on_overflow_(e.sub);
-        e.writer->Abort(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                     "subscriber too slow: queue full, disconnected"));
-        it = entries_.erase(it);
-      }
-    }
-    return sent;
+      return std::move(spare);
+    });
+  }
+
+  // Offers one shared message: `pick(sub, msg)` returns `msg` itself (queued without a copy),
+  // another message for that subscriber (e.g. a filtered copy), or nullptr to skip it. Same
+  // overflow policy and result as Publish.
+  template <typename Pick>
+  size_t PublishShared(const std::shared_ptr<const Msg>& msg, Pick&& pick) {
+    return PublishEach([&](const Sub& sub) { return pick(sub, msg); });
   }
 
   // Ends the streams of the subscribers for which `which(sub)` is true, after their queued
@@ -211,6 +220,30 @@ class FanOut {
   }
 
  private:
+  template <typename Pick>
+  size_t PublishEach(Pick&& pick) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t sent = 0;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      Entry& e = **it;
+      std::shared_ptr<const Msg> msg = pick(e.sub);
+      if (msg == nullptr) {
+        ++it;
+        continue;
+      }
+      if (e.writer->PushShared(std::move(msg))) {
+        ++sent;
+        ++it;
+      } else {
+        if (on_overflow_) on_overflow_(e.sub);
+        e.writer->Abort(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                     "subscriber too slow: queue full, disconnected"));
+        it = entries_.erase(it);
+      }
+    }
+    return sent;
+  }
+
   struct Entry {
     Sub sub;
     Writer* writer = nullptr;
