@@ -99,6 +99,56 @@ class BinanceOrderApi final : public OrderApi {
     return Signed("GET", "/api/v3/openOrders", "", "open_orders");
   }
 
+  // Binance spot has no batch place endpoint (only order lists — OCO / OTO — and cancel of all
+  // of a symbol's orders): max_place_batch() stays 1.
+
+  absl::StatusOr<net::HttpRequest> OrderTrades(std::string_view symbol,
+                                               std::string_view venue_order_id) const override {
+    auto vs = symbols_.ToVenueSymbol(Venue::kBinance, symbol);
+    if (!vs.ok()) return absl::InvalidArgumentError(vs.status().message());
+    if (venue_order_id.empty() || venue_order_id.size() > 20 ||
+        venue_order_id.find_first_not_of("0123456789") != std::string_view::npos) {
+      return absl::InvalidArgumentError("binance orderId must be a number");
+    }
+    return Signed("GET", "/api/v3/myTrades",
+                  absl::StrCat("symbol=", *vs, "&orderId=", AV(venue_order_id)), "order_trades");
+  }
+
+  // [{"symbol","id","orderId","price","qty","quoteQty","commission","commissionAsset","time",
+  //   "isBuyer","isMaker","isBestMatch"}, …]
+  absl::StatusOr<std::vector<VenueFill>> ParseOrderTrades(
+      const net::HttpResponse& r) const override {
+    if (absl::Status s = CheckError(r); !s.ok()) return s;
+    std::vector<VenueFill> out;
+    absl::Status st = WithJson(Venue::kBinance, r.body, [&](od::document& doc) {
+      for (auto item : doc.get_array().value()) {
+        VenueFill f;
+        bool have_id = false;
+        for (auto g : item.get_object().value()) {
+          const std::string_view k = g.unescaped_key().value();
+          od::value v = g.value().value();
+          if (k == "id") {
+            f.trade_id = absl::StrCat(IntValue(v, "id"));
+            have_id = true;
+          } else if (k == "price") {
+            f.price_e8 = DecimalValue(v, "price");
+          } else if (k == "qty") {
+            f.qty_e8 = DecimalValue(v, "qty");
+          } else if (k == "commission") {
+            f.fee_e8 = DecimalValue(v, "commission");
+          } else if (k == "commissionAsset") {
+            f.fee_asset = std::string(StringValue(v, "commissionAsset"));
+          }
+        }
+        if (!have_id || f.qty_e8 <= 0) throw FrameError("trade without id or qty");
+        out.push_back(std::move(f));
+      }
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
   absl::StatusOr<net::HttpRequest> Balances() const override {
     return Signed("GET", "/api/v3/account", "omitZeroBalances=true", "balances");
   }
@@ -273,6 +323,20 @@ class BinanceOrderApi final : public OrderApi {
       return absl::FailedPreconditionError("binance: order REJECTED");
     }
     ack.avg_price_e8 = AveragePriceE8(quote, ack.filled_qty_e8);
+    // FULL answers list every fill with its commission: a cumulative fee when all are in one
+    // asset (BNB discounts may mix assets; then only the per-fill figures are exact).
+    if (!ack.fills.empty()) {
+      ack.fee_known = true;
+      ack.fee_asset = ack.fills[0].fee_asset;
+      for (const VenueFill& f : ack.fills) {
+        if (f.fee_asset != ack.fee_asset && f.fee_e8 != 0) ack.fee_known = false;
+        ack.fee_e8 += f.fee_e8;
+      }
+      if (!ack.fee_known) {
+        ack.fee_e8 = 0;
+        ack.fee_asset.clear();
+      }
+    }
     return ack;
   }
 

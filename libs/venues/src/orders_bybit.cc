@@ -75,26 +75,74 @@ class BybitOrderApi final : public OrderApi {
   Venue venue() const override { return Venue::kBybit; }
 
   absl::StatusOr<net::HttpRequest> PlaceOrder(const OrderParams& p) const override {
-    if (absl::Status s = ValidateOrder(p); !s.ok()) return s;
-    auto symbol = symbols_.ToVenueSymbol(Venue::kBybit, p.symbol);
-    if (!symbol.ok()) return absl::InvalidArgumentError(symbol.status().message());
-    const bool limit = p.type == v1::ORDER_TYPE_LIMIT;
-    const char* tif = limit ? "GTC" : "IOC";
-    if (p.time_in_force == v1::TIME_IN_FORCE_IOC) tif = "IOC";
-    if (p.time_in_force == v1::TIME_IN_FORCE_FOK) tif = "FOK";
     std::string body;
     body.reserve(256);
-    absl::StrAppend(&body, R"({"category":")", options_.bybit_category, R"(","symbol":")", *symbol,
-                    R"(","side":")", p.side == v1::SIDE_BUY ? "Buy" : "Sell", R"(","orderType":")",
-                    limit ? "Limit" : "Market", R"(","qty":")", FormatDecimalE8(p.qty_e8), "\"");
-    if (limit) absl::StrAppend(&body, R"(,"price":")", FormatDecimalE8(p.price_e8), "\"");
-    // Spot market orders size in the quote coin unless told otherwise; tickmesh sizes in base.
-    if (!limit && options_.bybit_category == "spot") {
-      absl::StrAppend(&body, R"(,"marketUnit":"baseCoin")");
-    }
-    absl::StrAppend(&body, R"(,"timeInForce":")", tif, R"(","orderLinkId":")", p.client_order_id,
-                    "\"}");
+    absl::StrAppend(&body, R"({"category":")", options_.bybit_category, R"(",)");
+    if (absl::Status s = AppendOrderFields(p, &body); !s.ok()) return s;
+    body.push_back('}');
     return Post("/v5/order/create", std::move(body), "place_order");
+  }
+
+  // /v5/order/create-batch (https://bybit-exchange.github.io/docs/v5/order/batch-place):
+  // {"category":…,"request":[{order fields as in create, without category}, …]}, at most 10.
+  size_t max_place_batch() const override { return kMaxBatch; }
+  size_t max_cancel_batch() const override { return kMaxBatch; }
+
+  absl::StatusOr<net::HttpRequest> PlaceOrders(
+      const std::vector<OrderParams>& orders) const override {
+    if (orders.empty() || orders.size() > kMaxBatch) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bybit batch place takes 1..", kMaxBatch, " orders"));
+    }
+    std::string body;
+    body.reserve(64 + 200 * orders.size());
+    absl::StrAppend(&body, R"({"category":")", options_.bybit_category, R"(","request":[)");
+    for (size_t i = 0; i < orders.size(); ++i) {
+      if (i > 0) body.push_back(',');
+      body.push_back('{');
+      if (absl::Status s = AppendOrderFields(orders[i], &body); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("order ", i, ": ", s.message()));
+      }
+      body.push_back('}');
+    }
+    body += "]}";
+    return Post("/v5/order/create-batch", std::move(body), "place_batch");
+  }
+
+  // /v5/order/cancel-batch (https://bybit-exchange.github.io/docs/v5/order/batch-cancel).
+  absl::StatusOr<net::HttpRequest> CancelOrders(
+      const std::vector<CancelRef>& orders) const override {
+    if (orders.empty() || orders.size() > kMaxBatch) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bybit batch cancel takes 1..", kMaxBatch, " orders"));
+    }
+    std::string body;
+    body.reserve(64 + 80 * orders.size());
+    absl::StrAppend(&body, R"({"category":")", options_.bybit_category, R"(","request":[)");
+    for (size_t i = 0; i < orders.size(); ++i) {
+      const CancelRef& c = orders[i];
+      if (absl::Status s = ValidateClientOrderId(c.client_order_id); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("order ", i, ": ", s.message()));
+      }
+      auto vs = symbols_.ToVenueSymbol(Venue::kBybit, c.symbol);
+      if (!vs.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("order ", i, ": ", vs.status().message()));
+      }
+      if (i > 0) body.push_back(',');
+      absl::StrAppend(&body, R"({"symbol":")", *vs, R"(","orderLinkId":")", c.client_order_id,
+                      "\"}");
+    }
+    body += "]}";
+    return Post("/v5/order/cancel-batch", std::move(body), "cancel_batch");
+  }
+
+  absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> ParsePlaceBatch(
+      const net::HttpResponse& r, const std::vector<std::string>& ids) const override {
+    return ParseBatch(r, ids, v1::ORDER_STATUS_ACKED);
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> ParseCancelBatch(
+      const net::HttpResponse& r, const std::vector<std::string>& ids) const override {
+    return ParseBatch(r, ids, v1::ORDER_STATUS_CANCELLED);
   }
 
   absl::StatusOr<net::HttpRequest> CancelOrder(std::string_view symbol,
@@ -165,6 +213,9 @@ class BybitOrderApi final : public OrderApi {
               o.qty_e8 = DecimalOrZero(v, "qty");
             } else if (key == "cumExecQty") {
               o.filled_qty_e8 = DecimalOrZero(v, "cumExecQty");
+            } else if (key == "cumExecFee") {
+              o.fee_e8 = DecimalOrZero(v, "cumExecFee");
+              o.fee_known = true;
             } else if (key == "side") {
               o.side = StringValue(v, "side") == "Buy" ? v1::SIDE_BUY : v1::SIDE_SELL;
             } else if (key == "orderType") {
@@ -176,6 +227,7 @@ class BybitOrderApi final : public OrderApi {
               o.created_unix_ns = MillisToNs(IntValue(v, "createdTime"), "createdTime");
             }
           }
+          if (known && o.fee_known) o.fee_asset = FeeAsset(o.symbol, o.side);
           if (known) orders.push_back(std::move(o));
         }
       }
@@ -199,6 +251,8 @@ class BybitOrderApi final : public OrderApi {
           int64_t value = 0;
           int64_t avg = 0;
           bool have_status = false;
+          std::string symbol;
+          v1::Side side = v1::SIDE_UNSPECIFIED;
           for (auto g : item.get_object().value()) {
             const std::string_view key = g.unescaped_key().value();
             od::value v = g.value().value();
@@ -215,8 +269,18 @@ class BybitOrderApi final : public OrderApi {
               value = DecimalOrZero(v, "cumExecValue");
             } else if (key == "avgPrice") {
               avg = DecimalOrZero(v, "avgPrice");
+            } else if (key == "cumExecFee") {
+              ack.fee_e8 = DecimalOrZero(v, "cumExecFee");
+              ack.fee_known = true;
+            } else if (key == "symbol") {
+              auto sym = symbols_.FromVenueSymbol(Venue::kBybit, StringValue(v, "symbol"));
+              if (sym.ok()) symbol = *sym;
+            } else if (key == "side") {
+              side = StringValue(v, "side") == "Buy" ? v1::SIDE_BUY : v1::SIDE_SELL;
             }
           }
+          if (ack.fee_known) ack.fee_asset = FeeAsset(symbol, side);
+          if (ack.fee_asset.empty()) ack.fee_known = false;
           if (ack.venue_order_id.empty()) throw FrameError("order without orderId");
           if (!have_status) throw FrameError("order without orderStatus");
           ack.avg_price_e8 = value > 0 ? AveragePriceE8(value, ack.filled_qty_e8) : avg;
@@ -266,6 +330,126 @@ class BybitOrderApi final : public OrderApi {
   }
 
  private:
+  static constexpr size_t kMaxBatch = 10;
+
+  // Spot fees are charged in the coin the order receives (base for buys, quote for sells);
+  // linear fees in the settle coin (USDT here). "" when the symbol is not configured.
+  std::string FeeAsset(const std::string& symbol, v1::Side side) const {
+    auto split = SplitSymbol(symbol);
+    if (!split.ok()) return "";
+    if (options_.bybit_category == "linear") return "USDT";
+    return std::string(side == v1::SIDE_BUY ? split->first : split->second);
+  }
+
+  // The fields of one create request, without braces and category.
+  absl::Status AppendOrderFields(const OrderParams& p, std::string* body) const {
+    if (absl::Status s = ValidateOrder(p); !s.ok()) return s;
+    auto symbol = symbols_.ToVenueSymbol(Venue::kBybit, p.symbol);
+    if (!symbol.ok()) return absl::InvalidArgumentError(symbol.status().message());
+    const bool limit = p.type == v1::ORDER_TYPE_LIMIT;
+    const char* tif = limit ? "GTC" : "IOC";
+    if (p.time_in_force == v1::TIME_IN_FORCE_IOC) tif = "IOC";
+    if (p.time_in_force == v1::TIME_IN_FORCE_FOK) tif = "FOK";
+    absl::StrAppend(body, R"("symbol":")", *symbol, R"(","side":")",
+                    p.side == v1::SIDE_BUY ? "Buy" : "Sell", R"(","orderType":")",
+                    limit ? "Limit" : "Market", R"(","qty":")", FormatDecimalE8(p.qty_e8), "\"");
+    if (limit) absl::StrAppend(body, R"(,"price":")", FormatDecimalE8(p.price_e8), "\"");
+    // Spot market orders size in the quote coin unless told otherwise; tickmesh sizes in base.
+    if (!limit && options_.bybit_category == "spot") {
+      absl::StrAppend(body, R"(,"marketUnit":"baseCoin")");
+    }
+    absl::StrAppend(body, R"(,"timeInForce":")", tif, R"(","orderLinkId":")", p.client_order_id,
+                    "\"");
+    return absl::OkStatus();
+  }
+
+  // Batch answers: {"retCode":0,"result":{"list":[{orderId, orderLinkId, …}]},
+  // "retExtInfo":{"list":[{"code":0,"msg":"OK"}, …]}} — two lists in request order; an item's
+  // code != 0 is that order's refusal (its orderId is then "").
+  absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> ParseBatch(
+      const net::HttpResponse& r, const std::vector<std::string>& ids, OrderStatus status) const {
+    if (r.status == 403 || r.status == 429) {
+      return absl::ResourceExhaustedError(absl::StrCat("bybit: HTTP ", r.status));
+    }
+    if (r.status >= 500) return absl::UnavailableError(absl::StrCat("bybit: HTTP ", r.status));
+    int64_t code = -1;
+    std::string msg;
+    std::vector<VenueAck> acks;
+    std::vector<std::pair<int64_t, std::string>> codes;
+    bool have_list = false, have_codes = false;
+    absl::Status st = WithJson(Venue::kBybit, r.body, [&](od::document& doc) {
+      for (auto f : doc.get_object().value()) {
+        const std::string_view key = f.unescaped_key().value();
+        if (key == "retCode") {
+          code = IntValue(f.value().value(), "retCode");
+        } else if (key == "retMsg") {
+          msg = std::string(StringValue(f.value().value(), "retMsg"));
+        } else if (key == "result" && code == 0) {
+          for (auto g : f.value().get_object().value()) {
+            if (g.unescaped_key().value() != "list") continue;
+            have_list = true;
+            for (auto item : g.value().get_array().value()) {
+              VenueAck ack;
+              ack.status = status;
+              for (auto h : item.get_object().value()) {
+                const std::string_view k = h.unescaped_key().value();
+                if (k == "orderId") {
+                  ack.venue_order_id = std::string(StringValue(h.value().value(), "orderId"));
+                } else if (k == "orderLinkId") {
+                  ack.client_order_id = std::string(StringValue(h.value().value(), "orderLinkId"));
+                }
+              }
+              acks.push_back(std::move(ack));
+            }
+          }
+        } else if (key == "retExtInfo" && code == 0) {
+          for (auto g : f.value().get_object().value()) {
+            if (g.unescaped_key().value() != "list") continue;
+            have_codes = true;
+            for (auto item : g.value().get_array().value()) {
+              std::pair<int64_t, std::string> c{-1, ""};
+              for (auto h : item.get_object().value()) {
+                const std::string_view k = h.unescaped_key().value();
+                if (k == "code") c.first = IntValue(h.value().value(), "code");
+                if (k == "msg") c.second = std::string(StringValue(h.value().value(), "msg"));
+              }
+              if (c.first < 0) throw FrameError("retExtInfo item without code");
+              codes.push_back(std::move(c));
+            }
+          }
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (code > 0) return RetCodeError(code, msg);
+    if (!st.ok()) return st;
+    if (code != 0) return absl::InternalError("bybit: response without retCode");
+    if (r.status < 200 || r.status >= 300) {
+      return absl::UnavailableError(absl::StrCat("bybit: HTTP ", r.status));
+    }
+    if (!have_list || !have_codes || acks.size() != ids.size() || codes.size() != ids.size()) {
+      return absl::InternalError(absl::StrCat("bybit: batch answer lists ", acks.size(), "/",
+                                              codes.size(), " orders for ", ids.size(), " sent"));
+    }
+    std::vector<absl::StatusOr<VenueAck>> out;
+    out.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!acks[i].client_order_id.empty() && acks[i].client_order_id != ids[i]) {
+        return absl::InternalError(absl::StrCat("bybit: batch answer item ", i, " is for '",
+                                                acks[i].client_order_id.substr(0, 40), "'"));
+      }
+      if (codes[i].first != 0) {
+        out.push_back(RetCodeError(codes[i].first, codes[i].second));
+      } else if (acks[i].venue_order_id.empty() && status == v1::ORDER_STATUS_ACKED) {
+        out.push_back(absl::InternalError("bybit: accepted batch item without orderId"));
+      } else {
+        if (acks[i].client_order_id.empty()) acks[i].client_order_id = ids[i];
+        out.push_back(std::move(acks[i]));
+      }
+    }
+    return out;
+  }
+
   net::HttpRequest Base(const char* method, std::string_view payload, const char* endpoint) const {
     const std::string ts = absl::StrCat(NowMs(options_));
     net::HttpRequest r;

@@ -113,3 +113,35 @@ absl::StatusOr<std::unique_ptr<OrderApi>> MakeOrderApi(Venue venue, const Symbol
 }
 
 }  // namespace tickmesh::venues
+
+namespace tickmesh::venues {
+
+// Defaults for venues without batch endpoints / a per-order trades lookup.
+absl::StatusOr<net::HttpRequest> OrderApi::PlaceOrders(const std::vector<OrderParams>&) const {
+  return absl::UnimplementedError(
+      absl::StrCat(internal::AV(VenueName(venue())), ": no batch place endpoint"));
+}
+absl::StatusOr<net::HttpRequest> OrderApi::CancelOrders(const std::vector<CancelRef>&) const {
+  return absl::UnimplementedError(
+      absl::StrCat(internal::AV(VenueName(venue())), ": no batch cancel endpoint"));
+}
+absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> OrderApi::ParsePlaceBatch(
+    const net::HttpResponse&, const std::vector<std::string>&) const {
+  return absl::UnimplementedError(
+      absl::StrCat(internal::AV(VenueName(venue())), ": no batch place endpoint"));
+}
+absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> OrderApi::ParseCancelBatch(
+    const net::HttpResponse&, const std::vector<std::string>&) const {
+  return absl::UnimplementedError(
+      absl::StrCat(internal::AV(VenueName(venue())), ": no batch cancel endpoint"));
+}
+absl::StatusOr<net::HttpRequest> OrderApi::OrderTrades(std::string_view, std::string_view) const {
+  return absl::UnimplementedError(
+      absl::StrCat(internal::AV(VenueName(venue())), ": fees are reported with the order"));
+}
+absl::StatusOr<std::vector<VenueFill>> OrderApi::ParseOrderTrades(const net::HttpResponse&) const {
+  return absl::UnimplementedError(
+      absl::StrCat(internal::AV(VenueName(venue())), ": fees are reported with the order"));
+}
+
+}  // namespace tickmesh::venues

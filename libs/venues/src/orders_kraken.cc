@@ -52,11 +52,91 @@ class KrakenOrderApi final : public OrderApi {
 
   Venue venue() const override { return Venue::kKraken; }
 
-  absl::StatusOr<net::HttpRequest> PlaceOrder(const OrderParams& p) const override {
-    if (absl::Status s = ValidateOrder(p); !s.ok()) return s;
-    if (!symbols_.ToVenueSymbol(Venue::kKraken, p.symbol).ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("symbol ", p.symbol, " is not configured"));
+  // AddOrderBatch (https://docs.kraken.com/api/docs/rest-api/add-order-batch): 2..15 orders of
+  // one pair in a JSON body {"nonce":…,"pair":…,"orders":[{ordertype,type,volume,price,
+  // timeinforce,cl_ord_id}, …]}; the answer's `orders` are in request order, a refused one with
+  // an `error` string and no txid.
+  size_t max_place_batch() const override { return 15; }
+  size_t min_place_batch() const override { return 2; }
+  std::string PlaceBatchKey(const OrderParams& p) const override { return p.symbol; }
+
+  absl::StatusOr<net::HttpRequest> PlaceOrders(
+      const std::vector<OrderParams>& orders) const override {
+    if (orders.size() < 2 || orders.size() > 15) {
+      return absl::InvalidArgumentError("kraken AddOrderBatch takes 2..15 orders");
     }
+    std::string items;
+    items.reserve(160 * orders.size());
+    for (size_t i = 0; i < orders.size(); ++i) {
+      const OrderParams& p = orders[i];
+      if (p.symbol != orders[0].symbol) {
+        return absl::InvalidArgumentError("kraken AddOrderBatch orders must share one pair");
+      }
+      if (absl::Status s = CheckOrder(p); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("order ", i, ": ", s.message()));
+      }
+      const bool limit = p.type == v1::ORDER_TYPE_LIMIT;
+      if (i > 0) items.push_back(',');
+      absl::StrAppend(&items, R"({"ordertype":")", limit ? "limit" : "market", R"(","type":")",
+                      p.side == v1::SIDE_BUY ? "buy" : "sell", R"(","volume":")",
+                      FormatDecimalE8(p.qty_e8), "\"");
+      if (limit) absl::StrAppend(&items, R"(,"price":")", FormatDecimalE8(p.price_e8), "\"");
+      if (p.time_in_force == v1::TIME_IN_FORCE_IOC) {
+        absl::StrAppend(&items, R"(,"timeinforce":"IOC")");
+      } else if (limit) {
+        absl::StrAppend(&items, R"(,"timeinforce":"GTC")");
+      }
+      absl::StrAppend(&items, R"(,"cl_ord_id":")", p.client_order_id, "\"}");
+    }
+    auto pair = KrakenRestPair(orders[0].symbol);
+    if (!pair.ok()) return pair.status();
+    const std::string nonce = absl::StrCat(options_.nonce->Next());
+    std::string body =
+        absl::StrCat(R"({"nonce":)", nonce, R"(,"pair":")", *pair, R"(","orders":[)", items, "]}");
+    net::HttpRequest r = Sign("/0/private/AddOrderBatch", nonce, std::move(body), "place_batch");
+    r.content_type = "application/json";
+    return r;
+  }
+
+  absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> ParsePlaceBatch(
+      const net::HttpResponse& r, const std::vector<std::string>& ids) const override {
+    std::vector<absl::StatusOr<VenueAck>> out;
+    absl::Status st = WithResult(r, [&](od::value result) {
+      for (auto f : result.get_object().value()) {
+        if (f.unescaped_key().value() != "orders") continue;
+        for (auto item : f.value().get_array().value()) {
+          VenueAck ack;
+          ack.status = v1::ORDER_STATUS_ACKED;
+          std::string error;
+          for (auto g : item.get_object().value()) {
+            const std::string_view key = g.unescaped_key().value();
+            if (key == "txid") {
+              ack.venue_order_id = std::string(StringValue(g.value().value(), "txid"));
+            } else if (key == "error") {
+              error = std::string(StringValue(g.value().value(), "error"));
+            }
+          }
+          if (out.size() < ids.size()) ack.client_order_id = ids[out.size()];
+          if (!error.empty()) {
+            out.push_back(KrakenError(error, 200));
+          } else if (ack.venue_order_id.empty()) {
+            out.push_back(absl::InternalError("kraken: batch item without txid or error"));
+          } else {
+            out.push_back(std::move(ack));
+          }
+        }
+      }
+    });
+    if (!st.ok()) return st;
+    if (out.size() != ids.size()) {
+      return absl::InternalError(
+          absl::StrCat("kraken: batch answer lists ", out.size(), " orders for ", ids.size()));
+    }
+    return out;
+  }
+
+  absl::StatusOr<net::HttpRequest> PlaceOrder(const OrderParams& p) const override {
+    if (absl::Status s = CheckOrder(p); !s.ok()) return s;
     auto pair = KrakenRestPair(p.symbol);
     if (!pair.ok()) return pair.status();
     const bool limit = p.type == v1::ORDER_TYPE_LIMIT;
@@ -67,8 +147,6 @@ class KrakenOrderApi final : public OrderApi {
                     "&volume=", FormatDecimalE8(p.qty_e8), "&pair=", *pair);
     if (limit) absl::StrAppend(&body, "&price=", FormatDecimalE8(p.price_e8));
     switch (p.time_in_force) {
-      case v1::TIME_IN_FORCE_FOK:
-        return absl::InvalidArgumentError("kraken spot has no FOK time in force");
       case v1::TIME_IN_FORCE_IOC:
         absl::StrAppend(&body, "&timeinforce=IOC");
         break;
@@ -161,6 +239,7 @@ class KrakenOrderApi final : public OrderApi {
           VenueOrder o;
           o.venue_order_id = std::string(entry.unescaped_key().value());
           bool known = false;
+          bool fee_in_base = false;
           for (auto g : entry.value().get_object().value()) {
             const std::string_view key = g.unescaped_key().value();
             od::value v = g.value().value();
@@ -175,6 +254,11 @@ class KrakenOrderApi final : public OrderApi {
               o.qty_e8 = DecimalValue(v, "vol");
             } else if (key == "vol_exec") {
               o.filled_qty_e8 = DecimalValue(v, "vol_exec");
+            } else if (key == "fee") {
+              o.fee_e8 = DecimalValue(v, "fee");
+              o.fee_known = true;
+            } else if (key == "oflags") {
+              fee_in_base = absl::StrContains(AV(StringValue(v, "oflags")), "fcib");
             } else if (key == "descr") {
               for (auto d : v.get_object().value()) {
                 const std::string_view k = d.unescaped_key().value();
@@ -196,6 +280,7 @@ class KrakenOrderApi final : public OrderApi {
           }
           o.status =
               o.filled_qty_e8 > 0 ? v1::ORDER_STATUS_PARTIALLY_FILLED : v1::ORDER_STATUS_ACKED;
+          if (known && o.fee_known) o.fee_asset = FeeAsset(o.symbol, fee_in_base);
           if (known) orders.push_back(std::move(o));
         }
       }
@@ -219,6 +304,8 @@ class KrakenOrderApi final : public OrderApi {
         int64_t cost = 0;
         int64_t avg = 0;
         std::string_view status;
+        std::string symbol;
+        bool fee_in_base = false;
         for (auto g : entry.value().get_object().value()) {
           const std::string_view key = g.unescaped_key().value();
           od::value v = g.value().value();
@@ -244,9 +331,22 @@ class KrakenOrderApi final : public OrderApi {
             cost = DecimalValue(v, "cost");
           } else if (key == "price") {
             avg = DecimalValue(v, "price");
+          } else if (key == "fee") {
+            ack.fee_e8 = DecimalValue(v, "fee");
+            ack.fee_known = true;
+          } else if (key == "oflags") {
+            fee_in_base = absl::StrContains(AV(StringValue(v, "oflags")), "fcib");
+          } else if (key == "descr") {
+            for (auto d : v.get_object().value()) {
+              if (d.unescaped_key().value() != "pair") continue;
+              auto sym = symbols_.FromVenueSymbol(Venue::kKraken, StringValue(d.value(), "pair"));
+              if (sym.ok()) symbol = *sym;
+            }
           }
         }
         if (status.empty()) throw FrameError("order without status");
+        if (ack.fee_known) ack.fee_asset = FeeAsset(symbol, fee_in_base);
+        if (ack.fee_asset.empty()) ack.fee_known = false;
         if (ack.status == v1::ORDER_STATUS_ACKED && ack.filled_qty_e8 > 0) {
           ack.status = v1::ORDER_STATUS_PARTIALLY_FILLED;
         }
@@ -289,11 +389,36 @@ class KrakenOrderApi final : public OrderApi {
   }
 
  private:
+  // Validation shared by AddOrder and AddOrderBatch items.
+  absl::Status CheckOrder(const OrderParams& p) const {
+    if (absl::Status s = ValidateOrder(p); !s.ok()) return s;
+    if (!symbols_.ToVenueSymbol(Venue::kKraken, p.symbol).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("symbol ", p.symbol, " is not configured"));
+    }
+    if (p.time_in_force == v1::TIME_IN_FORCE_FOK) {
+      return absl::InvalidArgumentError("kraken spot has no FOK time in force");
+    }
+    return absl::OkStatus();
+  }
+
+  // Kraken's fee currency: quote by default, base with the `fcib` order flag. "" for a symbol
+  // that is not configured.
+  static std::string FeeAsset(const std::string& symbol, bool in_base) {
+    auto split = SplitSymbol(symbol);
+    if (!split.ok()) return "";
+    return in_base ? split->first : split->second;
+  }
+
   // body_tail starts with '&' (or is empty); the nonce is always the first parameter.
   net::HttpRequest Signed(const char* path, std::string_view body_tail,
                           const char* endpoint) const {
     const std::string nonce = absl::StrCat(options_.nonce->Next());
-    std::string body = absl::StrCat("nonce=", nonce, AV(body_tail));
+    return Sign(path, nonce, absl::StrCat("nonce=", nonce, AV(body_tail)), endpoint);
+  }
+
+  // API-Sign over `body` (form or JSON) that carries `nonce`.
+  net::HttpRequest Sign(const char* path, const std::string& nonce, std::string body,
+                        const char* endpoint) const {
     unsigned char sha[SHA256_DIGEST_LENGTH];
     SHA256_CTX ctx;
     SHA256_Init(&ctx);

@@ -612,5 +612,291 @@ TEST(BybitOrderApi, ParsesTheDocumentedRealtimeOrderAndAnEmptyList) {
             absl::StatusCode::kInternal);
 }
 
+// ---------------------------------------------------------------- batches and fees
+// Bybit https://bybit-exchange.github.io/docs/v5/order/batch-place and .../order/batch-cancel
+// (request and response examples), Kraken https://docs.kraken.com/api/docs/rest-api/
+// add-order-batch (example response), Binance https://developers.binance.com/docs/
+// binance-spot-api-docs/rest-api/account-endpoints#account-trade-list-user_data (myTrades).
+
+OrderParams Item(std::string symbol, v1::Side side, int64_t qty_e8, int64_t price_e8,
+                 std::string id) {
+  OrderParams p;
+  p.symbol = std::move(symbol);
+  p.side = side;
+  p.type = v1::ORDER_TYPE_LIMIT;
+  p.qty_e8 = qty_e8;
+  p.price_e8 = price_e8;
+  p.client_order_id = std::move(id);
+  return p;
+}
+
+TEST(BybitOrderApi, CreateBatchHasTheDocumentedShapeAndSignature) {
+  auto api = Make(Venue::kBybit, kBybitCreds, {"BTC-USDT", "ATOM-USDT"});
+  EXPECT_EQ(api->max_place_batch(), 10u);
+  EXPECT_EQ(api->max_cancel_batch(), 10u);
+  // The documented request's two orders.
+  auto r = api->PlaceOrders(
+      {Item("BTC-USDT", v1::SIDE_BUY, 5'000'000, 3'000'000'000'000, "spot-btc-03"),
+       Item("ATOM-USDT", v1::SIDE_SELL, 200'000'000, 1'200'000'000, "spot-atom-03")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->target, "/v5/order/create-batch");
+  EXPECT_EQ(r->endpoint, "place_batch");
+  EXPECT_EQ(
+      r->body,
+      R"({"category":"spot","request":[{"symbol":"BTCUSDT","side":"Buy","orderType":"Limit","qty":"0.05","price":"30000","timeInForce":"GTC","orderLinkId":"spot-btc-03"},{"symbol":"ATOMUSDT","side":"Sell","orderType":"Limit","qty":"2","price":"12","timeInForce":"GTC","orderLinkId":"spot-atom-03"}]})");
+  EXPECT_EQ(Header(*r, "X-BAPI-SIGN"),
+            BybitSignature(kBybitCreds.secret, kNowMs, kBybitCreds.api_key, 5000, r->body));
+  // Limits and per-item validation (the bad item is named).
+  std::vector<OrderParams> eleven(11, Limit("BTC-USDT"));
+  EXPECT_EQ(api->PlaceOrders(eleven).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api->PlaceOrders({}).status().code(), absl::StatusCode::kInvalidArgument);
+  auto bad = api->PlaceOrders({Limit("BTC-USDT"), Item("BTC-USDT", v1::SIDE_BUY, 0, 1, "x")});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(), "order 1: ")) << bad.status();
+  auto cancel = api->CancelOrders({{"BTC-USDT", "spot-btc-03"}, {"ATOM-USDT", "spot-atom-03"}});
+  ASSERT_TRUE(cancel.ok()) << cancel.status();
+  EXPECT_EQ(cancel->target, "/v5/order/cancel-batch");
+  EXPECT_EQ(
+      cancel->body,
+      R"({"category":"spot","request":[{"symbol":"BTCUSDT","orderLinkId":"spot-btc-03"},{"symbol":"ATOMUSDT","orderLinkId":"spot-atom-03"}]})");
+}
+
+TEST(BybitOrderApi, ParsesBatchAnswersItemByItem) {
+  auto api = Make(Venue::kBybit, kBybitCreds, {"BTC-USDT", "ATOM-USDT"});
+  const std::vector<std::string> ids = {"spot-btc-03", "spot-atom-03"};
+  // The documented answer: both accepted.
+  auto both = api->ParsePlaceBatch(Response(200, R"({
+    "retCode": 0, "retMsg": "OK",
+    "result": {"list": [
+      {"category": "spot", "symbol": "BTCUSDT", "orderId": "1666800494330512128",
+       "orderLinkId": "spot-btc-03", "createAt": "1713434102752"},
+      {"category": "spot", "symbol": "ATOMUSDT", "orderId": "1666800494330512129",
+       "orderLinkId": "spot-atom-03", "createAt": "1713434102752"}]},
+    "retExtInfo": {"list": [{"code": 0, "msg": "OK"}, {"code": 0, "msg": "OK"}]},
+    "time": 1713434102753})"),
+                                   ids);
+  ASSERT_TRUE(both.ok()) << both.status();
+  ASSERT_EQ(both->size(), 2u);
+  ASSERT_TRUE((*both)[0].ok());
+  EXPECT_EQ((*both)[0]->venue_order_id, "1666800494330512128");
+  EXPECT_EQ((*both)[1]->venue_order_id, "1666800494330512129");
+  EXPECT_EQ((*both)[1]->client_order_id, "spot-atom-03");
+  EXPECT_EQ((*both)[1]->status, v1::ORDER_STATUS_ACKED);
+  // Partial success: the second order is refused on its own.
+  auto partial = api->ParsePlaceBatch(Response(200, R"({"retCode":0,"retMsg":"OK",
+    "result":{"list":[{"category":"spot","symbol":"BTCUSDT","orderId":"1666800494330512128",
+      "orderLinkId":"spot-btc-03","createAt":"1713434102752"},
+      {"category":"spot","symbol":"ATOMUSDT","orderId":"","orderLinkId":"spot-atom-03",
+      "createAt":""}]},
+    "retExtInfo":{"list":[{"code":0,"msg":"OK"},{"code":170131,"msg":"Insufficient balance."}]},
+    "time":1713434102753})"),
+                                      ids);
+  ASSERT_TRUE(partial.ok()) << partial.status();
+  EXPECT_TRUE((*partial)[0].ok());
+  EXPECT_EQ((*partial)[1].status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*partial)[1].status().message(), "bybit 170131: Insufficient balance.");
+  // Whole-request errors, and answers that do not match what was sent.
+  EXPECT_EQ(api->ParsePlaceBatch(Response(200, R"({"retCode":10006,"retMsg":"Too many visits!",
+    "result":{},"retExtInfo":{},"time":1})"),
+                                 ids)
+                .status()
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(api->ParsePlaceBatch(Response(200, R"({"retCode":0,"retMsg":"OK",
+    "result":{"list":[{"orderId":"1","orderLinkId":"spot-btc-03"}]},
+    "retExtInfo":{"list":[{"code":0,"msg":"OK"}]},"time":1})"),
+                                 ids)
+                .status()
+                .code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(api->ParsePlaceBatch(Response(200, R"({"retCode":0,"retMsg":"OK",
+    "result":{"list":[{"orderId":"1","orderLinkId":"spot-atom-03"},
+      {"orderId":"2","orderLinkId":"spot-btc-03"}]},
+    "retExtInfo":{"list":[{"code":0,"msg":"OK"},{"code":0,"msg":"OK"}]},"time":1})"),
+                                 ids)
+                .status()
+                .code(),
+            absl::StatusCode::kInternal);
+  // The documented batch cancel answer: the second order does not exist.
+  auto cancel = api->ParseCancelBatch(Response(200, R"({"retCode": 0, "retMsg": "OK",
+    "result": {"list": [
+      {"category": "spot", "symbol": "BTCUSDT", "orderId": "1666800494330512128",
+       "orderLinkId": "spot-btc-03"},
+      {"category": "spot", "symbol": "ATOMUSDT", "orderId": "",
+       "orderLinkId": "1666800494330512129"}]},
+    "retExtInfo": {"list": [{"code": 0, "msg": "OK"},
+      {"code": 170213, "msg": "Order does not exist."}]},
+    "time": 1713434299047})"),
+                                      {"spot-btc-03", "1666800494330512129"});
+  ASSERT_TRUE(cancel.ok()) << cancel.status();
+  ASSERT_TRUE((*cancel)[0].ok());
+  EXPECT_EQ((*cancel)[0]->status, v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ((*cancel)[1].status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(KrakenOrderApi, AddOrderBatchIsSignedJsonOfOnePair) {
+  OrderApiOptions o;
+  o.nonce = std::make_shared<NonceSource>([] { return int64_t{1695828490}; });
+  auto api = Make(Venue::kKraken, kKrakenCreds, {"BTC-USD", "ETH-USD"}, o);
+  EXPECT_EQ(api->max_place_batch(), 15u);
+  EXPECT_EQ(api->min_place_batch(), 2u);
+  EXPECT_NE(api->PlaceBatchKey(Limit("BTC-USD")), api->PlaceBatchKey(Limit("ETH-USD")));
+  auto ioc = Item("BTC-USD", v1::SIDE_SELL, 120'000'000, 4'200'000'000'000, "tm-2");
+  ioc.time_in_force = v1::TIME_IN_FORCE_IOC;
+  auto r = api->PlaceOrders(
+      {Item("BTC-USD", v1::SIDE_BUY, 120'000'000, 4'000'000'000'000, "tm-1"), ioc});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->target, "/0/private/AddOrderBatch");
+  EXPECT_EQ(r->content_type, "application/json");
+  EXPECT_EQ(r->endpoint, "place_batch");
+  EXPECT_EQ(
+      r->body,
+      R"({"nonce":1695828490,"pair":"XBTUSD","orders":[{"ordertype":"limit","type":"buy","volume":"1.2","price":"40000","timeinforce":"GTC","cl_ord_id":"tm-1"},{"ordertype":"limit","type":"sell","volume":"1.2","price":"42000","timeinforce":"IOC","cl_ord_id":"tm-2"}]})");
+  EXPECT_EQ(
+      Header(*r, "API-Sign"),
+      *KrakenSignature(kKrakenCreds.secret, "/0/private/AddOrderBatch", "1695828490", r->body));
+  // 2..15 orders, one pair, no FOK.
+  EXPECT_EQ(api->PlaceOrders({Limit("BTC-USD")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api->PlaceOrders(std::vector<OrderParams>(16, Limit("BTC-USD"))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api->PlaceOrders({Limit("BTC-USD"), Limit("ETH-USD")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto fok = Limit("BTC-USD");
+  fok.time_in_force = v1::TIME_IN_FORCE_FOK;
+  EXPECT_EQ(api->PlaceOrders({Limit("BTC-USD"), fok}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // No batch cancel is used on Kraken.
+  EXPECT_EQ(api->max_cancel_batch(), 1u);
+  EXPECT_EQ(api->CancelOrders({{"BTC-USD", "tm-1"}}).status().code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+TEST(KrakenOrderApi, ParsesAddOrderBatchAnswersItemByItem) {
+  auto api = Make(Venue::kKraken, kKrakenCreds, {"BTC-USD"});
+  const std::vector<std::string> ids = {"tm-1", "tm-2"};
+  auto both = api->ParsePlaceBatch(Response(200, R"({"error": [], "result": {"orders": [
+    {"txid": "O5OR23-ADFAD-Y2G61C", "descr": {"order": "buy 0.80300000 XBTUSD @ limit 28300.0",
+      "close": "close position @ stop loss 27000.0 -> limit 26000.0"}},
+    {"txid": "9K6KFS-5H3PL-XBRC7A", "descr": {"order": "sell 0.10500000 XBTUSD @ limit 36000.0"}}
+  ]}})"),
+                                   ids);
+  ASSERT_TRUE(both.ok()) << both.status();
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0]->venue_order_id, "O5OR23-ADFAD-Y2G61C");
+  EXPECT_EQ((*both)[0]->client_order_id, "tm-1");
+  EXPECT_EQ((*both)[1]->venue_order_id, "9K6KFS-5H3PL-XBRC7A");
+  // A pre-match refusal (funding) rejects that order only.
+  auto partial = api->ParsePlaceBatch(Response(200, R"({"error": [], "result": {"orders": [
+    {"txid": "O5OR23-ADFAD-Y2G61C", "descr": {"order": "buy 0.80300000 XBTUSD @ limit 28300.0"}},
+    {"error": "EOrder:Insufficient funds"}]}})"),
+                                      ids);
+  ASSERT_TRUE(partial.ok()) << partial.status();
+  EXPECT_TRUE((*partial)[0].ok());
+  EXPECT_EQ((*partial)[1].status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*partial)[1].status().message(), "kraken EOrder:Insufficient funds");
+  // Whole-batch validation failure and a count that does not match.
+  EXPECT_EQ(
+      api->ParsePlaceBatch(Response(200, R"({"error":["EGeneral:Invalid arguments:volume"]})"), ids)
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api->ParsePlaceBatch(Response(200, R"({"error":[],"result":{"orders":[
+    {"txid":"O1","descr":{}}]}})"),
+                                 ids)
+                .status()
+                .code(),
+            absl::StatusCode::kInternal);
+}
+
+TEST(BinanceOrderApi, HasNoBatchPlaceAndReadsFeesFromFillsAndMyTrades) {
+  auto api = Make(Venue::kBinance, kBinanceCreds, {"BNB-BTC"});
+  EXPECT_EQ(api->max_place_batch(), 1u);
+  EXPECT_EQ(api->PlaceOrders({Limit("BNB-BTC"), Limit("BNB-BTC")}).status().code(),
+            absl::StatusCode::kUnimplemented);
+  auto r = api->OrderTrades("BNB-BTC", "100234");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->method, "GET");
+  EXPECT_TRUE(absl::StartsWith(
+      r->target, "/api/v3/myTrades?symbol=BNBBTC&orderId=100234&recvWindow=5000&timestamp="))
+      << r->target;
+  EXPECT_EQ(r->endpoint, "order_trades");
+  EXPECT_EQ(api->OrderTrades("BNB-BTC", "12a").status().code(), absl::StatusCode::kInvalidArgument);
+  auto trades = api->ParseOrderTrades(Response(200, R"([{"symbol": "BNBBTC", "id": 28457,
+    "orderId": 100234, "orderListId": -1, "price": "4.00000100", "qty": "12.00000000",
+    "quoteQty": "48.000012", "commission": "10.10000000", "commissionAsset": "BNB",
+    "time": 1499865549590, "isBuyer": true, "isMaker": false, "isBestMatch": true}])"));
+  ASSERT_TRUE(trades.ok()) << trades.status();
+  ASSERT_EQ(trades->size(), 1u);
+  EXPECT_EQ((*trades)[0].trade_id, "28457");
+  EXPECT_EQ((*trades)[0].price_e8, 400'000'100);
+  EXPECT_EQ((*trades)[0].qty_e8, 1'200'000'000);
+  EXPECT_EQ((*trades)[0].fee_e8, 1'010'000'000);
+  EXPECT_EQ((*trades)[0].fee_asset, "BNB");
+  EXPECT_EQ(api->ParseOrderTrades(Response(400, R"({"code":-1121,"msg":"Invalid symbol."})"))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // The documented FULL answer: both fills' commissions in USDT -> one cumulative fee.
+  auto full = Make(Venue::kBinance, kBinanceCreds, {"BTC-USDT"})
+                  ->ParsePlace(Response(200, R"({"symbol": "BTCUSDT", "orderId": 28,
+    "clientOrderId": "6gCrw2kRUAF9CvJDGP16IP", "executedQty": "10.00000000",
+    "cummulativeQuoteQty": "10.00000000", "status": "FILLED", "fills": [
+      {"price": "4000.00000000", "qty": "1.00000000", "commission": "4.00000000",
+       "commissionAsset": "USDT", "tradeId": 56},
+      {"price": "3999.00000000", "qty": "5.00000000", "commission": "19.99500000",
+       "commissionAsset": "USDT", "tradeId": 57}]})"));
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_TRUE(full->fee_known);
+  EXPECT_EQ(full->fee_e8, 2'399'500'000);
+  EXPECT_EQ(full->fee_asset, "USDT");
+}
+
+TEST(KrakenOrderApi, ReadsCumulativeFeesOfQueryAndOpenOrders) {
+  auto api = Make(Venue::kKraken, kKrakenCreds, {"BTC-USD"});
+  // The documented QueryOrders example: fee 7.5 with the fcib flag (fee in the base currency).
+  auto q = api->ParseQueryOrder(Response(200, R"({"error": [], "result": {
+    "OMMDB2-FSB6Z-7W3HPO": {"refid": "None", "userref": 0, "status": "closed", "reason": null,
+      "opentm": 1688592012.2317, "closetm": 1688592012.2335, "starttm": 0, "expiretm": 0,
+      "descr": {"pair": "XBTUSD", "type": "sell", "ordertype": "market", "price": "0",
+        "price2": "0", "leverage": "none", "order": "sell 0.25000000 XBTUSD @ market",
+        "close": ""},
+      "vol": "0.25000000", "vol_exec": "0.25000000", "cost": "7500.0", "fee": "7.5",
+      "price": "30000.0", "stopprice": "0.00000", "limitprice": "0.00000", "misc": "",
+      "oflags": "fcib", "trades": ["TJUW2K-FLX2N-AR2FLU"]}}})"));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(q->fee_known);
+  EXPECT_EQ(q->fee_e8, 750'000'000);
+  EXPECT_EQ(q->fee_asset, "BTC");
+  // Default: the quote currency. Open orders carry the fee so far.
+  auto open = api->ParseOpenOrders(Response(200, R"({"error": [], "result": {"open": {
+    "OQCLML-BW3P3-BUCMWZ": {"refid": "None", "userref": 0, "status": "open",
+      "opentm": 1688666559.8974, "starttm": 0, "expiretm": 0,
+      "descr": {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": "30010.0",
+        "price2": "0", "leverage": "none", "order": "buy 1.25000000 XBTUSD @ limit 30010.0",
+        "close": ""},
+      "vol": "1.25000000", "vol_exec": "0.37500000", "cost": "11253.7", "fee": "0.00000",
+      "price": "30010.0", "stopprice": "0.00000", "limitprice": "0.00000", "misc": "",
+      "oflags": "fciq", "trades": ["TCCCTY-WE2O6-P3NB37"]}}}})"));
+  ASSERT_TRUE(open.ok()) << open.status();
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_TRUE((*open)[0].fee_known);
+  EXPECT_EQ((*open)[0].fee_e8, 0);
+  EXPECT_EQ((*open)[0].fee_asset, "USD");
+}
+
+TEST(BybitOrderApi, ReadsCumExecFeeInTheReceivedCoin) {
+  auto api = Make(Venue::kBybit, kBybitCreds, {"ETH-USDT"});
+  auto q = api->ParseQueryOrder(Response(200, R"({"retCode":0,"retMsg":"OK","result":{
+    "list":[{"orderId":"1","orderLinkId":"tm-1","symbol":"ETHUSDT","price":"1600.00",
+      "qty":"0.10","side":"Buy","orderStatus":"Filled","avgPrice":"1600","cumExecQty":"0.10",
+      "cumExecValue":"160","cumExecFee":"0.0001","orderType":"Limit"}],
+    "nextPageCursor":"","category":"spot"},"retExtInfo":{},"time":1})"));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(q->fee_known);
+  EXPECT_EQ(q->fee_e8, 10'000);
+  EXPECT_EQ(q->fee_asset, "ETH");
+}
+
 }  // namespace
 }  // namespace tickmesh::venues

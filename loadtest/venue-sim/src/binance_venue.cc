@@ -304,7 +304,8 @@ RestReply BinanceVenue::HandleRest(const RestRequest& r) {
   const bool order = r.path == "/api/v3/order";
   const bool open = r.path == "/api/v3/openOrders" && r.method == "GET";
   const bool account = r.path == "/api/v3/account" && r.method == "GET";
-  if (!order && !open && !account) {
+  const bool trades = r.path == "/api/v3/myTrades" && r.method == "GET";
+  if (!order && !open && !account && !trades) {
     return Error(404, -1000, absl::StrCat("Unknown endpoint ", r.method, " ", r.path));
   }
   std::string owner;
@@ -316,7 +317,42 @@ RestReply BinanceVenue::HandleRest(const RestRequest& r) {
   if (order && r.method == "GET") return QueryOrder(owner, params);
   if (open) return OpenOrders(owner, params);
   if (account) return AccountInfo(owner);
+  if (trades) return MyTrades(owner, params);
   return Error(405, -1000, "Method not allowed");
+}
+
+// GET /api/v3/myTrades?symbol=&orderId= : the trades of one order (the simulator keeps them per
+// order, so orderId is required here), oldest first, with each trade's commission.
+RestReply BinanceVenue::MyTrades(const std::string& owner, const Params& params) {
+  const std::string* sym = FormValue(params, "symbol");
+  if (sym == nullptr || sym->empty()) return Mandatory("symbol");
+  std::string tm;
+  const SymbolState* st = Lookup(*sym, &tm);
+  if (st == nullptr) return Error(400, -1121, "Invalid symbol.");
+  const std::string* oid = FormValue(params, "orderId");
+  if (oid == nullptr) return Mandatory("orderId");
+  uint64_t id = 0;
+  if (!absl::SimpleAtoi(*oid, &id)) return IllegalChars("orderId");
+  const Order* o = market_->engine().FindOrder(id);
+  std::string body = "[";
+  if (o != nullptr && o->request.owner == owner && o->request.symbol == tm) {
+    bool first = true;
+    for (const Fill& f : o->fills) {
+      if (!first) body += ",";
+      first = false;
+      const bool buyer = o->request.side == Side::kBuy;
+      absl::StrAppend(&body, "{\"symbol\":\"", st->venue_symbol, "\",\"id\":", f.trade_id,
+                      ",\"orderId\":", o->id, ",\"orderListId\":-1,\"price\":\"", D8(f.price_e8),
+                      "\",\"qty\":\"", D8(f.qty_e8), "\",\"quoteQty\":\"",
+                      D8(Notional(f.qty_e8, f.price_e8)), "\",\"commission\":\"", D8(f.fee_e8),
+                      "\",\"commissionAsset\":\"", JsonEscape(f.fee_asset),
+                      "\",\"time\":", o->update_ms, ",\"isBuyer\":", buyer ? "true" : "false",
+                      ",\"isMaker\":", f.maker_order_id == o->id ? "true" : "false",
+                      ",\"isBestMatch\":true}");
+    }
+  }
+  body += "]";
+  return {200, std::move(body)};
 }
 
 RestReply BinanceVenue::Depth(const RestRequest& r) {
@@ -517,10 +553,11 @@ RestReply BinanceVenue::PlaceOrder(const std::string& owner, const Params& param
     for (const Fill& f : o.fills) {
       if (!first) body += ",";
       first = false;
-      absl::StrAppend(&body, "{\"price\":\"", D8(f.price_e8), "\",\"qty\":\"", D8(f.qty_e8),
-                      "\",\"commission\":\"0.00000000\",\"commissionAsset\":\"",
-                      req.side == Side::kBuy ? spec->base : spec->quote,
-                      "\",\"tradeId\":", f.trade_id, "}");
+      absl::StrAppend(
+          &body, "{\"price\":\"", D8(f.price_e8), "\",\"qty\":\"", D8(f.qty_e8),
+          "\",\"commission\":\"", D8(f.fee_e8), "\",\"commissionAsset\":\"",
+          f.fee_asset.empty() ? (req.side == Side::kBuy ? spec->base : spec->quote) : f.fee_asset,
+          "\",\"tradeId\":", f.trade_id, "}");
     }
     body += "]";
   }

@@ -1,7 +1,8 @@
 // Simulated Binance spot: WebSocket market streams (combined "/stream?streams=..." and raw
 // "/ws/<stream>", plus the SUBSCRIBE/UNSUBSCRIBE methods) with depthUpdate (U/u), trade and
 // bookTicker events; REST GET /api/v3/depth (lastUpdateId), the SIGNED order endpoints
-// (POST/DELETE/GET /api/v3/order, GET /api/v3/openOrders, GET /api/v3/account) with
+// (POST/DELETE/GET /api/v3/order, GET /api/v3/openOrders, GET /api/v3/account,
+// GET /api/v3/myTrades by orderId, FULL fills with their commissions) with
 // X-MBX-APIKEY + HMAC-SHA256 signature and recvWindow checks, and Binance's error bodies.
 // Formats per https://developers.binance.com/docs/binance-spot-api-docs .
 #pragma once
@@ -71,6 +72,8 @@ class BinanceVenue : public VenueEndpoint {
   RestReply OpenOrders(const std::string& owner,
                        const std::vector<std::pair<std::string, std::string>>& params);
   RestReply AccountInfo(const std::string& owner);
+  RestReply MyTrades(const std::string& owner,
+                     const std::vector<std::pair<std::string, std::string>>& params);
   std::string OrderJson(const Order& o) const;
   const SymbolState* Lookup(const std::string& venue_symbol, std::string* tickmesh_symbol) const;
 

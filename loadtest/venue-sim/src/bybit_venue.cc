@@ -21,6 +21,14 @@ RestReply Envelope(int ret_code, std::string_view msg, std::string_view result_j
 
 std::string Qty(int64_t v) { return venues::FormatDecimalE8(v); }
 
+template <class Outcome>
+Outcome FailAs(int code, std::string msg) {
+  Outcome o;
+  o.code = code;
+  o.msg = std::move(msg);
+  return o;
+}
+
 bool ValidDepth(int d) { return d == 1 || d == 50 || d == 200 || d == 1000; }
 
 std::string StatusName(const Order& o) {
@@ -266,8 +274,11 @@ absl::Status BybitVenue::InjectFault(const std::string& kind, int64_t count,
 }
 
 std::string BybitVenue::StateJson() const {
-  return absl::StrCat("\"malformed_sent\":", malformed_sent_,
-                      ",\"gaps_injected\":", gaps_injected_);
+  return absl::StrCat("\"malformed_sent\":", malformed_sent_, ",\"gaps_injected\":", gaps_injected_,
+                      ",\"create_requests\":", create_requests_,
+                      ",\"create_batch_requests\":", batch_create_requests_,
+                      ",\"create_batch_orders\":", batch_create_orders_,
+                      ",\"cancel_batch_requests\":", batch_cancel_requests_);
 }
 
 // ---- REST ----
@@ -288,9 +299,11 @@ RestReply BybitVenue::HandleRest(const RestRequest& r) {
   if (r.path == "/v5/market/orderbook" && r.method == "GET") return Orderbook(r);
   const bool create = r.path == "/v5/order/create" && r.method == "POST";
   const bool cancel = r.path == "/v5/order/cancel" && r.method == "POST";
+  const bool create_batch = r.path == "/v5/order/create-batch" && r.method == "POST";
+  const bool cancel_batch = r.path == "/v5/order/cancel-batch" && r.method == "POST";
   const bool realtime = r.path == "/v5/order/realtime" && r.method == "GET";
   const bool wallet = r.path == "/v5/account/wallet-balance" && r.method == "GET";
-  if (!create && !cancel && !realtime && !wallet) {
+  if (!create && !cancel && !create_batch && !cancel_batch && !realtime && !wallet) {
     return {404, absl::StrCat("{\"retCode\":404,\"retMsg\":\"Not Found\",\"result\":{},"
                               "\"retExtInfo\":{},\"time\":",
                               ctx_.now_ms(), "}")};
@@ -298,8 +311,8 @@ RestReply BybitVenue::HandleRest(const RestRequest& r) {
   std::string owner;
   RestReply error;
   if (!Authenticate(r, &owner, &error)) return error;
-  if (create) return Create(owner, r.body);
-  if (cancel) return Cancel(owner, r.body);
+  if (create || cancel) return Single(owner, r.body, create);
+  if (create_batch || cancel_batch) return Batch(owner, r.body, create_batch);
   if (realtime) return Realtime(owner, r);
   return Wallet(owner);
 }
@@ -370,20 +383,15 @@ bool BybitVenue::Authenticate(const RestRequest& r, std::string* owner, RestRepl
   return true;
 }
 
-RestReply BybitVenue::Create(const std::string& owner, const std::string& body) {
+BybitVenue::Outcome BybitVenue::CreateOne(const std::string& owner, const nlohmann::json& j) {
+  const auto Fail = FailAs<Outcome>;
   const int64_t now = ctx_.now_ms();
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Envelope(10001, "params error: body is not a JSON object", "{}", now);
-  }
+  if (!j.is_object()) return Fail(10001, "params error: order is not a JSON object");
   auto str = [&](const char* k) -> std::string {
     return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
   };
-  if (str("category") != "spot") {
-    return Envelope(10001, "params error: category must be spot", "{}", now);
-  }
   const std::string* tm = FindSymbol(str("symbol"));
-  if (tm == nullptr) return Envelope(10001, "params error: symbol invalid", "{}", now);
+  if (tm == nullptr) return Fail(10001, "params error: symbol invalid");
   OrderRequest req;
   req.owner = owner;
   req.symbol = *tm;
@@ -394,7 +402,7 @@ RestReply BybitVenue::Create(const std::string& owner, const std::string& body) 
   } else if (side == "Sell") {
     req.side = Side::kSell;
   } else {
-    return Envelope(10001, "params error: side invalid", "{}", now);
+    return Fail(10001, "params error: side invalid");
   }
   const std::string type = str("orderType");
   if (type == "Limit") {
@@ -403,10 +411,10 @@ RestReply BybitVenue::Create(const std::string& owner, const std::string& body) 
     req.type = OrderType::kMarket;
     req.tif = TimeInForce::kIoc;
   } else {
-    return Envelope(10001, "params error: orderType invalid", "{}", now);
+    return Fail(10001, "params error: orderType invalid");
   }
   auto qty = venues::ParseDecimalE8(str("qty"));
-  if (!qty.ok() || *qty <= 0) return Envelope(10001, "params error: qty invalid", "{}", now);
+  if (!qty.ok() || *qty <= 0) return Fail(10001, "params error: qty invalid");
   req.qty_e8 = *qty;
   if (req.type == OrderType::kMarket && req.side == Side::kBuy && str("marketUnit") != "baseCoin") {
     // Spot market buys are sized in the quote coin by default: convert by walking the asks.
@@ -421,13 +429,13 @@ RestReply BybitVenue::Create(const std::string& owner, const std::string& body) 
       base += q;
       quote_left -= cost;
     }
-    if (base <= 0) return Envelope(170131, "Insufficient liquidity.", "{}", now);
+    if (base <= 0) return Fail(170131, "Insufficient liquidity.");
     req.qty_e8 = base;
   }
   if (req.type == OrderType::kLimit) {
     auto price = venues::ParseDecimalE8(str("price"));
     if (!price.ok() || *price <= 0 || *price % market_->tick_e8() != 0) {
-      return Envelope(10001, "params error: price invalid", "{}", now);
+      return Fail(10001, "params error: price invalid");
     }
     req.price_e8 = *price;
     const std::string tif = str("timeInForce");
@@ -438,54 +446,118 @@ RestReply BybitVenue::Create(const std::string& owner, const std::string& body) 
     } else if (tif == "FOK") {
       req.tif = TimeInForce::kFok;
     } else {
-      return Envelope(10001, "params error: timeInForce not supported by the simulator", "{}", now);
+      return Fail(10001, "params error: timeInForce not supported by the simulator");
     }
   }
   req.client_order_id = str("orderLinkId");
   absl::StatusOr<Order> placed = market_->engine().Place(req);
   if (!placed.ok()) {
     if (placed.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return Envelope(170131, "Insufficient balance.", "{}", now);
+      return Fail(170131, "Insufficient balance.");
     }
     if (placed.status().code() == absl::StatusCode::kAlreadyExists) {
-      return Envelope(170141, "Duplicate clientOrderId.", "{}", now);
+      return Fail(170141, "Duplicate clientOrderId.");
     }
-    return Envelope(10001, absl::StrCat("params error: ", placed.status().message()), "{}", now);
+    return Fail(10001, absl::StrCat("params error: ", placed.status().message()));
   }
   AfterChange(*tm);
-  return Envelope(0, "OK",
-                  absl::StrCat("{\"orderId\":\"", placed->id, "\",\"orderLinkId\":\"",
-                               JsonEscape(req.client_order_id), "\"}"),
-                  now);
+  return {0, "OK", placed->id, req.client_order_id, state_.at(*tm).venue_symbol, now};
 }
 
-RestReply BybitVenue::Cancel(const std::string& owner, const std::string& body) {
+BybitVenue::Outcome BybitVenue::CancelOne(const std::string& owner, const nlohmann::json& j) {
+  const auto Fail = FailAs<Outcome>;
+  const int64_t now = ctx_.now_ms();
+  if (!j.is_object()) return Fail(10001, "params error: order is not a JSON object");
+  auto str = [&](const char* k) -> std::string {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+  };
+  const std::string* tm = FindSymbol(str("symbol"));
+  if (tm == nullptr) return Fail(10001, "params error: symbol invalid");
+  uint64_t id = 0;
+  const std::string oid = str("orderId");
+  const std::string link = str("orderLinkId");
+  if (!oid.empty() && !absl::SimpleAtoi(oid, &id)) {
+    return Fail(170213, "Order does not exist.");
+  }
+  if (id == 0 && link.empty()) {
+    return Fail(10001, "params error: orderId or orderLinkId is required");
+  }
+  auto c = market_->engine().Cancel(owner, *tm, id, link, now);
+  if (!c.ok()) return Fail(170213, "Order does not exist.");
+  AfterChange(*tm);
+  return {0, "OK", c->id, c->request.client_order_id, state_.at(*tm).venue_symbol, now};
+}
+
+RestReply BybitVenue::Single(const std::string& owner, const std::string& body, bool create) {
   const int64_t now = ctx_.now_ms();
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Envelope(10001, "params error: body is not a JSON object", "{}", now);
   }
-  auto str = [&](const char* k) -> std::string {
-    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
-  };
-  const std::string* tm = FindSymbol(str("symbol"));
-  if (tm == nullptr) return Envelope(10001, "params error: symbol invalid", "{}", now);
-  uint64_t id = 0;
-  const std::string oid = str("orderId");
-  const std::string link = str("orderLinkId");
-  if (!oid.empty() && !absl::SimpleAtoi(oid, &id)) {
-    return Envelope(170213, "Order does not exist.", "{}", now);
+  if (create) ++create_requests_;
+  if (create && (!j.contains("category") || j["category"] != "spot")) {
+    return Envelope(10001, "params error: category must be spot", "{}", now);
   }
-  if (id == 0 && link.empty()) {
-    return Envelope(10001, "params error: orderId or orderLinkId is required", "{}", now);
-  }
-  auto c = market_->engine().Cancel(owner, *tm, id, link, now);
-  if (!c.ok()) return Envelope(170213, "Order does not exist.", "{}", now);
-  AfterChange(*tm);
+  Outcome out = create ? CreateOne(owner, j) : CancelOne(owner, j);
+  if (out.code != 0) return Envelope(out.code, out.msg, "{}", now);
   return Envelope(0, "OK",
-                  absl::StrCat("{\"orderId\":\"", c->id, "\",\"orderLinkId\":\"",
-                               JsonEscape(c->request.client_order_id), "\"}"),
+                  absl::StrCat("{\"orderId\":\"", out.order_id, "\",\"orderLinkId\":\"",
+                               JsonEscape(out.link), "\"}"),
                   now);
+}
+
+// /v5/order/create-batch and /v5/order/cancel-batch: {"category":"spot","request":[…]} of 1..10
+// orders, each processed on its own; result.list and retExtInfo.list in request order (a
+// refused order: code != 0 and an empty orderId).
+RestReply BybitVenue::Batch(const std::string& owner, const std::string& body, bool create) {
+  const int64_t now = ctx_.now_ms();
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Envelope(10001, "params error: body is not a JSON object", "{}", now);
+  }
+  if (!j.contains("category") || j["category"] != "spot") {
+    return Envelope(10001, "params error: category must be spot", "{}", now);
+  }
+  if (!j.contains("request") || !j["request"].is_array() || j["request"].empty() ||
+      j["request"].size() > 10) {
+    return Envelope(10001, "params error: request must list 1..10 orders", "{}", now);
+  }
+  if (create) {
+    ++batch_create_requests_;
+    batch_create_orders_ += static_cast<int64_t>(j["request"].size());
+  } else {
+    ++batch_cancel_requests_;
+  }
+  std::string list = "[", codes = "[";
+  bool first = true;
+  for (const auto& item : j["request"]) {
+    Outcome out = create ? CreateOne(owner, item) : CancelOne(owner, item);
+    if (out.link.empty() && item.is_object() && item.contains("orderLinkId") &&
+        item["orderLinkId"].is_string()) {
+      out.link = item["orderLinkId"].get<std::string>();
+    }
+    if (out.symbol.empty() && item.is_object() && item.contains("symbol") &&
+        item["symbol"].is_string()) {
+      out.symbol = item["symbol"].get<std::string>();
+    }
+    if (!first) {
+      list += ",";
+      codes += ",";
+    }
+    first = false;
+    absl::StrAppend(&list, "{\"category\":\"spot\",\"symbol\":\"", JsonEscape(out.symbol),
+                    "\",\"orderId\":\"", out.code == 0 ? absl::StrCat(out.order_id) : "",
+                    "\",\"orderLinkId\":\"", JsonEscape(out.link), "\"",
+                    create ? absl::StrCat(",\"createAt\":\"",
+                                          out.code == 0 ? absl::StrCat(out.at_ms) : "", "\"")
+                           : "",
+                    "}");
+    absl::StrAppend(&codes, "{\"code\":", out.code, ",\"msg\":\"", JsonEscape(out.msg), "\"}");
+  }
+  list += "]";
+  codes += "]";
+  return {200, absl::StrCat("{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"list\":", list,
+                            "},\"retExtInfo\":{\"list\":", codes, "},\"time\":", now, "}")};
 }
 
 std::string BybitVenue::OrderJson(const Order& o) const {
@@ -510,8 +582,9 @@ std::string BybitVenue::OrderJson(const Order& o) const {
       "\",\"cancelType\":\"UNKNOWN\",\"rejectReason\":\"EC_NoError\",\"avgPrice\":\"",
       venues::FormatDecimalE8(avg, pd), "\",\"leavesQty\":\"", Qty(leaves), "\",\"leavesValue\":\"",
       Qty(Notional(leaves, r.price_e8)), "\",\"cumExecQty\":\"", Qty(o.filled_e8),
-      "\",\"cumExecValue\":\"", Qty(o.cum_quote_e8), "\",\"cumExecFee\":\"0\",\"timeInForce\":\"",
-      tif, "\",\"orderType\":\"", r.type == OrderType::kLimit ? "Limit" : "Market",
+      "\",\"cumExecValue\":\"", Qty(o.cum_quote_e8), "\",\"cumExecFee\":\"", Qty(o.fee_e8),
+      "\",\"timeInForce\":\"", tif, "\",\"orderType\":\"",
+      r.type == OrderType::kLimit ? "Limit" : "Market",
       "\",\"stopOrderType\":\"\",\"orderIv\":\"\",\"triggerPrice\":\"0\",\"createdTime\":\"",
       r.now_ms, "\",\"updatedTime\":\"", o.update_ms, "\"}");
 }

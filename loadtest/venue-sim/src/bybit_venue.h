@@ -1,7 +1,8 @@
 // Simulated Bybit v5 spot: public WebSocket at "/v5/public/spot" (op subscribe/unsubscribe/ping;
 // orderbook.<depth>.<symbol> snapshot/delta with contiguous `u` and a cross sequence `seq`,
 // publicTrade, tickers) and REST (GET /v5/market/orderbook; private POST /v5/order/create,
-// POST /v5/order/cancel, GET /v5/order/realtime, GET /v5/account/wallet-balance with the
+// POST /v5/order/cancel, POST /v5/order/create-batch and /v5/order/cancel-batch (1..10 orders,
+// per-order results), GET /v5/order/realtime, GET /v5/account/wallet-balance with the
 // X-BAPI-* HMAC-SHA256 headers and recv window), answering with Bybit's
 // {"retCode":…,"retMsg":…,"result":…} envelopes. Formats per
 // https://bybit-exchange.github.io/docs/v5/intro .
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "market.h"
+#include "nlohmann/json.hpp"
 #include "port_server.h"
 #include "tickmesh/venues/venue.h"
 #include "venue_common.h"
@@ -63,8 +65,19 @@ class BybitVenue : public VenueEndpoint {
                           int64_t ts) const;
   void Broadcast(const std::string& topic, const std::string& frame);
   bool Authenticate(const RestRequest& r, std::string* owner, RestReply* error);
-  RestReply Create(const std::string& owner, const std::string& body);
-  RestReply Cancel(const std::string& owner, const std::string& body);
+  // One create / cancel (a single request's body or a batch item): code 0 = done.
+  struct Outcome {
+    int code = 0;
+    std::string msg;
+    uint64_t order_id = 0;
+    std::string link;    // orderLinkId
+    std::string symbol;  // venue symbol
+    int64_t at_ms = 0;
+  };
+  Outcome CreateOne(const std::string& owner, const nlohmann::json& order);
+  Outcome CancelOne(const std::string& owner, const nlohmann::json& order);
+  RestReply Single(const std::string& owner, const std::string& body, bool create);
+  RestReply Batch(const std::string& owner, const std::string& body, bool create);
   RestReply Realtime(const std::string& owner, const RestRequest& r);
   RestReply Wallet(const std::string& owner);
   RestReply Orderbook(const RestRequest& r);
@@ -78,6 +91,10 @@ class BybitVenue : public VenueEndpoint {
   std::map<uint64_t, Session> sessions_;
   int64_t malformed_sent_ = 0;
   int64_t gaps_injected_ = 0;
+  int64_t create_requests_ = 0;
+  int64_t batch_create_requests_ = 0;
+  int64_t batch_create_orders_ = 0;
+  int64_t batch_cancel_requests_ = 0;
 };
 
 }  // namespace tickmesh::venue_sim

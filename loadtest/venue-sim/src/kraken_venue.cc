@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "tickmesh/venues/decimal.h"
 #include "tickmesh/venues/sign.h"
@@ -413,7 +414,10 @@ absl::Status KrakenVenue::InjectFault(const std::string& kind, int64_t count,
 
 std::string KrakenVenue::StateJson() const {
   return absl::StrCat("\"malformed_sent\":", malformed_sent_, ",\"gaps_injected\":", gaps_injected_,
-                      ",\"checksums_corrupted\":", checksums_corrupted_);
+                      ",\"checksums_corrupted\":", checksums_corrupted_,
+                      ",\"add_order_requests\":", add_order_requests_,
+                      ",\"add_order_batch_requests\":", batch_requests_,
+                      ",\"add_order_batch_orders\":", batch_orders_);
 }
 
 // ---- REST ----
@@ -472,35 +476,132 @@ RestReply KrakenVenue::Private(const RestRequest& r, const std::string& method) 
     if (!key.empty() && a.api_key == key) account = &a;
   }
   if (account == nullptr) return KrakenError("EAPI:Invalid key");
-  Form form = ParseForm(r.body);
-  const std::string* nonce_text = FormValue(form, "nonce");
+  // Bodies are url-encoded forms, except AddOrderBatch's JSON (nonce a number or a string).
+  const bool json = !r.body.empty() && r.body.front() == '{';
+  Form form;
+  std::string nonce_text;
+  if (json) {
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("nonce")) {
+      if (j["nonce"].is_number_unsigned()) nonce_text = std::to_string(j["nonce"].get<uint64_t>());
+      if (j["nonce"].is_string()) nonce_text = j["nonce"].get<std::string>();
+    }
+  } else {
+    form = ParseForm(r.body);
+    if (const std::string* n = FormValue(form, "nonce")) nonce_text = *n;
+  }
   uint64_t nonce = 0;
-  if (nonce_text == nullptr || !absl::SimpleAtoi(*nonce_text, &nonce)) {
+  if (nonce_text.empty() || !absl::SimpleAtoi(nonce_text, &nonce)) {
     return KrakenError("EAPI:Invalid nonce");
   }
   // API-Sign = base64(HMAC-SHA512(base64decode(secret), path + SHA256(nonce + POST data))).
   absl::StatusOr<std::string> expected =
-      venues::KrakenSignature(account->secret, r.path, *nonce_text, r.body);
+      venues::KrakenSignature(account->secret, r.path, nonce_text, r.body);
   if (!expected.ok() || !SecureEquals(*expected, r.Header("API-Sign"))) {
     return KrakenError("EAPI:Invalid signature");
   }
   uint64_t& last = last_nonce_[key];
   if (nonce <= last) return KrakenError("EAPI:Invalid nonce");
   last = nonce;
+  if (method == "AddOrderBatch") {
+    if (!json) return KrakenError("EGeneral:Invalid arguments:orders");
+    return AddOrderBatch(key, r.body);
+  }
+  if (json) return KrakenError("EGeneral:Invalid arguments");
   if (method == "AddOrder") return AddOrder(key, form);
   if (method == "CancelOrder") return CancelOrder(key, form);
   if (method == "OpenOrders") return OpenOrders(key);
+  if (method == "QueryOrders") return QueryOrders(key, form);
   if (method == "Balance") return Balance(key);
   return KrakenError("EGeneral:Unknown method");
 }
 
 RestReply KrakenVenue::AddOrder(const std::string& owner, const Form& form) {
+  ++add_order_requests_;
+  OrderRequest req;
+  std::string descr;
+  if (auto error = ParseOrder(owner, form, &req, &descr)) return *error;
+  if (const std::string* validate = FormValue(form, "validate")) {
+    if (*validate == "true") {
+      return KrakenResult(absl::StrCat("{\"descr\":{\"order\":\"", descr, "\"}}"));
+    }
+  }
+  absl::StatusOr<Order> placed = market_->engine().Place(req);
+  if (!placed.ok()) {
+    if (placed.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return KrakenError("EOrder:Insufficient funds");
+    }
+    if (placed.status().code() == absl::StatusCode::kAlreadyExists) {
+      return KrakenError("EOrder:Duplicate order");
+    }
+    return KrakenError("EGeneral:Invalid arguments");
+  }
+  AfterChange(req.symbol);
+  return KrakenResult(absl::StrCat("{\"descr\":{\"order\":\"", descr, "\"},\"txid\":[\"",
+                                   TxId(placed->id), "\"]}"));
+}
+
+RestReply KrakenVenue::AddOrderBatch(const std::string& owner, const std::string& body) {
+  ++batch_requests_;
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("pair") || !j["pair"].is_string()) {
+    return KrakenError("EGeneral:Invalid arguments:pair");
+  }
+  if (!j.contains("orders") || !j["orders"].is_array() || j["orders"].size() < 2 ||
+      j["orders"].size() > 15) {
+    return KrakenError("EGeneral:Invalid arguments:orders");
+  }
+  const std::string pair = j["pair"].get<std::string>();
+  // Whole-batch validation first.
+  std::vector<std::pair<OrderRequest, std::string>> orders;
+  for (const auto& item : j["orders"]) {
+    if (!item.is_object()) return KrakenError("EGeneral:Invalid arguments:orders");
+    Form form = {{"pair", pair}};
+    for (const auto& [k, v] : item.items()) {
+      if (v.is_string()) form.emplace_back(k, v.get<std::string>());
+    }
+    OrderRequest req;
+    std::string descr;
+    if (auto error = ParseOrder(owner, form, &req, &descr)) return *error;
+    orders.emplace_back(std::move(req), std::move(descr));
+  }
+  batch_orders_ += static_cast<int64_t>(orders.size());
+  if (j.contains("validate") && j["validate"].is_boolean() && j["validate"].get<bool>()) {
+    std::string out = "{\"orders\":[";
+    for (size_t i = 0; i < orders.size(); ++i) {
+      absl::StrAppend(&out, i > 0 ? "," : "", "{\"descr\":{\"order\":\"", orders[i].second, "\"}}");
+    }
+    return KrakenResult(out + "]}");
+  }
+  // Then each order on its own: a pre-match failure (funding) refuses that order only.
+  std::string out = "{\"orders\":[";
+  for (size_t i = 0; i < orders.size(); ++i) {
+    if (i > 0) out += ",";
+    absl::StatusOr<Order> placed = market_->engine().Place(orders[i].first);
+    if (!placed.ok()) {
+      const char* error = placed.status().code() == absl::StatusCode::kFailedPrecondition
+                              ? "EOrder:Insufficient funds"
+                          : placed.status().code() == absl::StatusCode::kAlreadyExists
+                              ? "EOrder:Duplicate order"
+                              : "EGeneral:Invalid arguments";
+      absl::StrAppend(&out, "{\"error\":\"", error, "\"}");
+      continue;
+    }
+    AfterChange(orders[i].first.symbol);
+    absl::StrAppend(&out, "{\"txid\":\"", TxId(placed->id), "\",\"descr\":{\"order\":\"",
+                    orders[i].second, "\"}}");
+  }
+  return KrakenResult(out + "]}");
+}
+
+std::optional<RestReply> KrakenVenue::ParseOrder(const std::string& owner, const Form& form,
+                                                 OrderRequest* out, std::string* descr_out) {
   const std::string* pair = FormValue(form, "pair");
   if (pair == nullptr) return KrakenError("EGeneral:Invalid arguments:pair");
   const std::string* tm = FindSymbol(*pair);
   if (tm == nullptr) return KrakenError("EQuery:Unknown asset pair");
   const SymbolState& st = state_[*tm];
-  OrderRequest req;
+  OrderRequest& req = *out;
   req.owner = owner;
   req.symbol = *tm;
   req.now_ms = ctx_.now_ms();
@@ -549,30 +650,12 @@ RestReply KrakenVenue::AddOrder(const std::string& owner, const Form& form) {
   }
   if (const std::string* cid = FormValue(form, "cl_ord_id")) req.client_order_id = *cid;
   const int pd = market_->options().price_decimals;
-  std::string descr =
-      absl::StrCat(req.side == Side::kBuy ? "buy " : "sell ",
-                   venues::FormatDecimalE8(req.qty_e8, 8), " ", st.rest_pair, " @ ",
-                   req.type == OrderType::kLimit
-                       ? absl::StrCat("limit ", venues::FormatDecimalE8(req.price_e8, pd))
-                       : std::string("market"));
-  if (const std::string* validate = FormValue(form, "validate")) {
-    if (*validate == "true") {
-      return KrakenResult(absl::StrCat("{\"descr\":{\"order\":\"", descr, "\"}}"));
-    }
-  }
-  absl::StatusOr<Order> placed = market_->engine().Place(req);
-  if (!placed.ok()) {
-    if (placed.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return KrakenError("EOrder:Insufficient funds");
-    }
-    if (placed.status().code() == absl::StatusCode::kAlreadyExists) {
-      return KrakenError("EOrder:Duplicate order");
-    }
-    return KrakenError("EGeneral:Invalid arguments");
-  }
-  AfterChange(*tm);
-  return KrakenResult(absl::StrCat("{\"descr\":{\"order\":\"", descr, "\"},\"txid\":[\"",
-                                   TxId(placed->id), "\"]}"));
+  *descr_out = absl::StrCat(req.side == Side::kBuy ? "buy " : "sell ",
+                            venues::FormatDecimalE8(req.qty_e8, 8), " ", st.rest_pair, " @ ",
+                            req.type == OrderType::kLimit
+                                ? absl::StrCat("limit ", venues::FormatDecimalE8(req.price_e8, pd))
+                                : std::string("market"));
+  return std::nullopt;
 }
 
 RestReply KrakenVenue::CancelOrder(const std::string& owner, const Form& form) {
@@ -595,41 +678,93 @@ RestReply KrakenVenue::CancelOrder(const std::string& owner, const Form& form) {
   return KrakenResult("{\"count\":1}");
 }
 
-RestReply KrakenVenue::OpenOrders(const std::string& owner) {
+std::string KrakenVenue::OrderInfo(const Order& o, bool with_trades) const {
   const int pd = market_->options().price_decimals;
+  const SymbolState& st = state_.at(o.request.symbol);
+  const OrderRequest& r = o.request;
+  const int64_t avg =
+      o.filled_e8 > 0
+          ? static_cast<int64_t>(static_cast<__int128>(o.cum_quote_e8) * 100000000 / o.filled_e8)
+          : 0;
+  const char* status = "open";
+  if (o.status == OrderStatus::kFilled) status = "closed";
+  if (o.status == OrderStatus::kCanceled) status = "canceled";
+  if (o.status == OrderStatus::kExpired) status = "expired";
+  const bool limit = r.type == OrderType::kLimit;
+  const std::string price = limit ? venues::FormatDecimalE8(r.price_e8, pd) : std::string("0");
+  auto tm = [](int64_t ms) {
+    return absl::StrCat(ms / 1000, ".", absl::StrFormat("%03d", ms % 1000));
+  };
+  std::string out = absl::StrCat(
+      "{\"refid\":null,\"userref\":0,",
+      r.client_order_id.empty()
+          ? ""
+          : absl::StrCat("\"cl_ord_id\":\"", JsonEscape(r.client_order_id), "\","),
+      "\"status\":\"", status, "\",\"opentm\":", tm(r.now_ms),
+      std::string_view(status) == "open" ? "" : absl::StrCat(",\"closetm\":", tm(o.update_ms)),
+      ",\"starttm\":0,\"expiretm\":0,\"descr\":{\"pair\":\"", st.rest_pair, "\",\"type\":\"",
+      r.side == Side::kBuy ? "buy" : "sell", "\",\"ordertype\":\"", limit ? "limit" : "market",
+      "\",\"price\":\"", price, "\",\"price2\":\"0\",\"leverage\":\"none\",\"order\":\"",
+      r.side == Side::kBuy ? "buy " : "sell ", venues::FormatDecimalE8(r.qty_e8, 8), " ",
+      st.rest_pair, " @ ", limit ? absl::StrCat("limit ", price) : std::string("market"),
+      "\",\"close\":\"\"},\"vol\":\"", venues::FormatDecimalE8(r.qty_e8, 8), "\",\"vol_exec\":\"",
+      venues::FormatDecimalE8(o.filled_e8, 8), "\",\"cost\":\"",
+      venues::FormatDecimalE8(o.cum_quote_e8, 8), "\",\"fee\":\"",
+      venues::FormatDecimalE8(o.fee_e8, 8), "\",\"price\":\"", venues::FormatDecimalE8(avg, pd),
+      "\",\"stopprice\":\"0.00000\",\"limitprice\":\"0.00000\",\"misc\":\"\",\"oflags\":"
+      "\"fciq\"");
+  if (with_trades && !o.fills.empty()) {
+    out += ",\"trades\":[";
+    for (size_t i = 0; i < o.fills.size(); ++i) {
+      absl::StrAppend(&out, i > 0 ? "," : "", "\"TSIM", o.fills[i].trade_id, "\"");
+    }
+    out += "]";
+  }
+  return out + "}";
+}
+
+RestReply KrakenVenue::OpenOrders(const std::string& owner) {
   std::string open = "{";
   bool first = true;
   for (const Order& o : market_->engine().OpenOrders(owner, "")) {
-    const SymbolState& st = state_[o.request.symbol];
     if (!first) open += ",";
     first = false;
-    const OrderRequest& r = o.request;
-    int64_t avg =
-        o.filled_e8 > 0
-            ? static_cast<int64_t>(static_cast<__int128>(o.cum_quote_e8) * 100000000 / o.filled_e8)
-            : 0;
-    std::string price = venues::FormatDecimalE8(r.price_e8, pd);
-    absl::StrAppend(
-        &open, "\"", TxId(o.id), "\":{\"refid\":null,\"userref\":0,",
-        r.client_order_id.empty()
-            ? ""
-            : absl::StrCat("\"cl_ord_id\":\"", JsonEscape(r.client_order_id), "\","),
-        "\"status\":\"open\",\"opentm\":", r.now_ms / 1000, ".",
-        absl::StrFormat("%03d", r.now_ms % 1000),
-        ",\"starttm\":0,\"expiretm\":0,\"descr\":{\"pair\":\"", st.rest_pair, "\",\"type\":\"",
-        r.side == Side::kBuy ? "buy" : "sell", "\",\"ordertype\":\"limit\",\"price\":\"", price,
-        "\",\"price2\":\"0\",\"leverage\":\"none\",\"order\":\"",
-        r.side == Side::kBuy ? "buy " : "sell ", venues::FormatDecimalE8(r.qty_e8, 8), " ",
-        st.rest_pair, " @ limit ", price, "\",\"close\":\"\"},\"vol\":\"",
-        venues::FormatDecimalE8(r.qty_e8, 8), "\",\"vol_exec\":\"",
-        venues::FormatDecimalE8(o.filled_e8, 8), "\",\"cost\":\"",
-        venues::FormatDecimalE8(o.cum_quote_e8, 8), "\",\"fee\":\"0.00000000\",\"price\":\"",
-        venues::FormatDecimalE8(avg, pd),
-        "\",\"stopprice\":\"0.00000\",\"limitprice\":\"0.00000\",\"misc\":\"\",\"oflags\":"
-        "\"fciq\"}");
+    absl::StrAppend(&open, "\"", TxId(o.id), "\":", OrderInfo(o, false));
   }
   open += "}";
   return KrakenResult(absl::StrCat("{\"open\":", open, "}"));
+}
+
+// QueryOrders by txid (comma-separated, at most 50) and/or cl_ord_id: the orders this venue
+// still remembers (open or finished), {} when none matches; an unknown txid is
+// "EOrder:Unknown order".
+RestReply KrakenVenue::QueryOrders(const std::string& owner, const Form& form) {
+  const std::string* txids = FormValue(form, "txid");
+  const std::string* cid = FormValue(form, "cl_ord_id");
+  if (txids == nullptr && cid == nullptr) return KrakenError("EGeneral:Invalid arguments:txid");
+  const std::string* trades = FormValue(form, "trades");
+  const bool with_trades = trades != nullptr && *trades == "true";
+  std::vector<const Order*> found;
+  if (txids != nullptr) {
+    std::vector<std::string> ids = absl::StrSplit(*txids, ',', absl::SkipEmpty());
+    if (ids.empty() || ids.size() > 50) return KrakenError("EGeneral:Invalid arguments:txid");
+    for (const std::string& t : ids) {
+      const uint64_t id = OrderIdFromTxId(t);
+      const Order* o = id == 0 ? nullptr : market_->engine().FindOrder(id);
+      if (o == nullptr || o->request.owner != owner) return KrakenError("EOrder:Unknown order");
+      if (cid != nullptr && o->request.client_order_id != *cid) continue;
+      found.push_back(o);
+    }
+  } else {
+    const Order* o = market_->engine().FindByClientId(owner, *cid);
+    if (o != nullptr) found.push_back(o);
+  }
+  std::string out = "{";
+  for (size_t i = 0; i < found.size(); ++i) {
+    absl::StrAppend(&out, i > 0 ? "," : "", "\"", TxId(found[i]->id),
+                    "\":", OrderInfo(*found[i], with_trades));
+  }
+  return KrakenResult(out + "}");
 }
 
 RestReply KrakenVenue::Balance(const std::string& owner) {

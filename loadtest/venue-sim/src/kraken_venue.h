@@ -1,12 +1,14 @@
 // Simulated Kraken spot: WebSocket v2 at "/v2" (status, subscribe/unsubscribe acks, book
 // snapshot/update with the CRC32 checksum, trade, ticker, heartbeat, ping/pong) and REST
-// (/0/public/Time, /0/public/Depth, and the private POST /0/private/AddOrder, CancelOrder,
-// OpenOrders, Balance with API-Key / API-Sign and strictly increasing nonces), answering with
+// (/0/public/Time, /0/public/Depth, and the private POST /0/private/AddOrder, AddOrderBatch
+// (JSON body), CancelOrder, OpenOrders, QueryOrders, Balance with API-Key / API-Sign and strictly
+// increasing nonces; fees charged in the quote currency), answering with
 // Kraken's {"error":[...],"result":...} envelopes. Formats per https://docs.kraken.com/api/ .
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -70,8 +72,21 @@ class KrakenVenue : public VenueEndpoint {
                  const std::string& channel, const std::vector<std::string>& symbols, int depth,
                  bool snapshot, const std::string& req_id);
   RestReply Private(const RestRequest& r, const std::string& method);
+  // Validates one order's parameters (AddOrder form / an AddOrderBatch item); the error reply,
+  // or nullopt with `req` and `descr` filled.
+  std::optional<RestReply> ParseOrder(const std::string& owner,
+                                      const std::vector<std::pair<std::string, std::string>>& form,
+                                      OrderRequest* req, std::string* descr);
   RestReply AddOrder(const std::string& owner,
                      const std::vector<std::pair<std::string, std::string>>& form);
+  // AddOrderBatch: JSON {"nonce","pair","orders":[…], "validate"}; 2..15 orders of one pair;
+  // all validated first (one invalid order refuses the batch), then placed one by one (a funding
+  // failure refuses that order only).
+  RestReply AddOrderBatch(const std::string& owner, const std::string& body);
+  RestReply QueryOrders(const std::string& owner,
+                        const std::vector<std::pair<std::string, std::string>>& form);
+  // Kraken's order info object (OpenOrders / QueryOrders) of one private order.
+  std::string OrderInfo(const Order& o, bool with_trades) const;
   RestReply CancelOrder(const std::string& owner,
                         const std::vector<std::pair<std::string, std::string>>& form);
   RestReply OpenOrders(const std::string& owner);
@@ -88,6 +103,9 @@ class KrakenVenue : public VenueEndpoint {
   int64_t malformed_sent_ = 0;
   int64_t gaps_injected_ = 0;
   int64_t checksums_corrupted_ = 0;
+  int64_t add_order_requests_ = 0;
+  int64_t batch_requests_ = 0;
+  int64_t batch_orders_ = 0;
   uint64_t connection_id_ = 8628615390848610000ULL;
 };
 

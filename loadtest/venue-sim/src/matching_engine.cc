@@ -27,6 +27,23 @@ int64_t Notional(int64_t qty_e8, int64_t price_e8) {
   return static_cast<int64_t>(v);
 }
 
+int64_t FeeOf(int64_t amount_e8, int64_t bps_e8) {
+  if (amount_e8 <= 0 || bps_e8 <= 0) return 0;
+  constexpr __int128 kDen = static_cast<__int128>(10'000) * 100'000'000;
+  const __int128 v = (static_cast<__int128>(amount_e8) * bps_e8 + kDen - 1) / kDen;
+  return static_cast<int64_t>(v);
+}
+
+absl::Status MatchingEngine::SetFees(FeeSchedule fees) {
+  constexpr int64_t kAll = int64_t{10'000} * 100'000'000;  // 100%
+  if (fees.maker_bps_e8 < 0 || fees.taker_bps_e8 < 0 || fees.maker_bps_e8 >= kAll ||
+      fees.taker_bps_e8 >= kAll) {
+    return absl::InvalidArgumentError("fee rates must be in [0, 10000) bps");
+  }
+  fees_ = fees;
+  return absl::OkStatus();
+}
+
 absl::Status MatchingEngine::AddSymbol(SymbolSpec spec) {
   if (books_.contains(spec.symbol)) {
     return absl::InvalidArgumentError(absl::StrCat("duplicate symbol ", spec.symbol));
@@ -104,13 +121,14 @@ absl::StatusOr<Order> MatchingEngine::Place(const OrderRequest& request) {
       if (b.free_e8 < request.qty_e8) return absl::FailedPreconditionError("insufficient balance");
     } else if (request.type == OrderType::kLimit) {
       Balance& b = Bal(request.owner, spec.quote);
-      if (b.free_e8 < Notional(request.qty_e8, request.price_e8)) {
-        return absl::FailedPreconditionError("insufficient balance");
-      }
+      const int64_t n = Notional(request.qty_e8, request.price_e8);
+      const int64_t fee = fees_.in_quote ? FeeOf(n, fees_.taker_bps_e8) : 0;
+      if (b.free_e8 < n + fee) return absl::FailedPreconditionError("insufficient balance");
     } else {
       int64_t cost = 0;
       Available(book.asks, request, &cost);
-      if (Bal(request.owner, spec.quote).free_e8 < cost) {
+      const int64_t fee = fees_.in_quote ? FeeOf(cost, fees_.taker_bps_e8) : 0;
+      if (Bal(request.owner, spec.quote).free_e8 < cost + fee) {
         return absl::FailedPreconditionError("insufficient balance");
       }
     }
@@ -240,12 +258,25 @@ void MatchingEngine::Settle(Book& book, Order& taker, Order& maker, int64_t pric
     o->filled_e8 += qty_e8;
     o->cum_quote_e8 += quote;
     o->update_ms = taker.request.now_ms;
-    o->fills.push_back(f);
     const std::string& owner = o->request.owner;
-    if (owner.empty()) continue;
+    if (owner.empty()) {
+      o->fills.push_back(f);
+      continue;
+    }
+    const bool buy = o->request.side == Side::kBuy;
+    const int64_t bps = o == &taker ? fees_.taker_bps_e8 : fees_.maker_bps_e8;
+    // The fee is in the received asset (buy: base, sell: quote) or always in quote.
+    const bool fee_in_quote = fees_.in_quote || !buy;
+    const int64_t fee = FeeOf(fee_in_quote ? quote : qty_e8, bps);
+    Fill mine = f;
+    mine.fee_e8 = fee;
+    mine.fee_asset = fee_in_quote ? spec.quote : spec.base;
+    o->fee_e8 += fee;
+    o->fee_asset = mine.fee_asset;
+    o->fills.push_back(std::move(mine));
     Balance& base = Bal(owner, spec.base);
     Balance& q = Bal(owner, spec.quote);
-    if (o->request.side == Side::kBuy) {
+    if (buy) {
       if (o->request.type == OrderType::kLimit) {
         // Reserved at the limit price; pay the fill price, free the difference.
         int64_t reserved = Notional(qty_e8, o->request.price_e8);
@@ -254,10 +285,15 @@ void MatchingEngine::Settle(Book& book, Order& taker, Order& maker, int64_t pric
       } else {
         q.free_e8 -= quote;
       }
-      base.free_e8 += qty_e8;
+      if (fee_in_quote) {
+        q.free_e8 -= fee;
+        base.free_e8 += qty_e8;
+      } else {
+        base.free_e8 += qty_e8 - fee;
+      }
     } else {
       base.locked_e8 -= qty_e8;
-      q.free_e8 += quote;
+      q.free_e8 += quote - fee;
     }
   }
   if (on_fill_) on_fill_(spec.symbol, f);

@@ -2,7 +2,9 @@
 // shared by the synthetic market maker (owner "") and private orders (owner = API key), with
 // balances per API key. Pure and single-threaded: the simulator calls it from its one I/O thread.
 //
-// Amounts are int64 fixed point at scale 1e8. No fees are charged.
+// Amounts are int64 fixed point at scale 1e8. Fees (FeeSchedule, none by default) are charged
+// per fill to private orders: maker or taker rate, in the asset the order receives (Binance and
+// Bybit spot) or always in the quote asset (Kraken's default).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +53,18 @@ struct Fill {
   Side taker_side = Side::kBuy;
   uint64_t maker_order_id = 0;
   std::string maker_owner;
+  // In Order::fills only: the fee this order paid on this fill (0 for the market maker).
+  int64_t fee_e8 = 0;
+  std::string fee_asset;
+};
+
+// Fee rates in basis points at scale 1e8 (7.5 bps = 750'000'000); 0 = no fee.
+struct FeeSchedule {
+  int64_t maker_bps_e8 = 0;
+  int64_t taker_bps_e8 = 0;
+  // false: in the asset the order receives (base for buys, quote for sells); true: in the quote
+  // asset (a buy then pays the fee on top: placing it needs the notional plus the taker fee free).
+  bool in_quote = false;
 };
 
 struct Order {
@@ -58,6 +72,8 @@ struct Order {
   OrderRequest request;
   int64_t filled_e8 = 0;
   int64_t cum_quote_e8 = 0;  // sum of price*qty over fills
+  int64_t fee_e8 = 0;        // fees paid so far (private orders), in fee_asset
+  std::string fee_asset;
   OrderStatus status = OrderStatus::kNew;
   int64_t update_ms = 0;
   std::vector<Fill> fills;  // fills in which this order took part (taker or maker)
@@ -75,6 +91,9 @@ class MatchingEngine {
  public:
   // Symbols must be registered before orders; INVALID_ARGUMENT on a duplicate.
   absl::Status AddSymbol(SymbolSpec spec);
+  // Fees of later fills. INVALID_ARGUMENT for a negative rate or one of 100% or more.
+  absl::Status SetFees(FeeSchedule fees);
+  const FeeSchedule& fees() const { return fees_; }
   const SymbolSpec* FindSymbol(const std::string& symbol) const;
 
   // Credits `amount_e8` (may be negative, never below zero free) to an account's asset.
@@ -139,6 +158,7 @@ class MatchingEngine {
   // (owner + '\0' + client order id) -> latest order id with that client id.
   absl::flat_hash_map<std::string, uint64_t> client_index_;
   std::deque<uint64_t> finished_;
+  FeeSchedule fees_;
   uint64_t next_order_id_ = 1;
   uint64_t next_trade_id_ = 1;
   std::function<void(const std::string&, const Fill&)> on_fill_;
@@ -146,5 +166,7 @@ class MatchingEngine {
 
 // qty * price / 1e8 without overflow for realistic values (128-bit intermediate), truncated.
 int64_t Notional(int64_t qty_e8, int64_t price_e8);
+// amount * bps / 10 000, rounded up (venues round fees in their favour); 0 for a 0 rate.
+int64_t FeeOf(int64_t amount_e8, int64_t bps_e8);
 
 }  // namespace tickmesh::venue_sim

@@ -35,6 +35,11 @@ ABSL_FLAG(std::string, accounts, "",
           "sim-key (see README).");
 ABSL_FLAG(std::string, balances, "USDT=1000000,USD=1000000,BTC=100,ETH=1000",
           "Starting balance of every account: comma-separated ASSET=DECIMAL.");
+ABSL_FLAG(std::string, maker_fee_bps, "0",
+          "Fee of fills that rest (maker), in basis points (decimal, e.g. 7.5). Charged in the "
+          "received asset on Binance/Bybit, in the quote asset on Kraken; reported in each "
+          "venue's own fields.");
+ABSL_FLAG(std::string, taker_fee_bps, "0", "Fee of fills that take liquidity, in basis points.");
 ABSL_FLAG(int64_t, fault_latency_ms, 0, "Delay added to every REST response (whole run).");
 ABSL_FLAG(int64_t, fault_rate_limit_every, 0,
           "Every Nth REST request gets the venue's rate-limit answer (0 = off).");
@@ -85,6 +90,14 @@ absl::StatusOr<SimOptions> OptionsFromFlags() {
       return absl::InvalidArgumentError(absl::StrCat("--balances: bad amount for ", kv[0]));
     }
     o.balances_e8[kv[0]] = *v;
+  }
+  for (auto [flag, out] : {std::pair{absl::GetFlag(FLAGS_maker_fee_bps), &o.fees.maker_bps_e8},
+                           std::pair{absl::GetFlag(FLAGS_taker_fee_bps), &o.fees.taker_bps_e8}}) {
+    auto v = venues::ParseDecimalE8(flag);
+    if (!v.ok() || *v < 0 || *v >= int64_t{10'000} * 100'000'000) {
+      return absl::InvalidArgumentError("--maker_fee_bps / --taker_fee_bps must be 0..<10000");
+    }
+    *out = *v;
   }
   o.faults.latency_ms = absl::GetFlag(FLAGS_fault_latency_ms);
   o.faults.rate_limit_every = absl::GetFlag(FLAGS_fault_rate_limit_every);

@@ -96,6 +96,9 @@ absl::StatusOr<std::unique_ptr<VenueSim>> VenueSim::Start(SimOptions options) {
     mo.seed = options.market.seed + static_cast<uint64_t>(w.venue) * 7919;
     auto market = Market::Create(options.symbols, mo);
     if (!market.ok()) return market.status();
+    FeeSchedule fees = options.fees;
+    fees.in_quote = w.venue == venues::Venue::kKraken;
+    if (absl::Status st = (*market)->engine().SetFees(fees); !st.ok()) return st;
     v.market = *std::move(market);
     if (w.venue == venues::Venue::kBinance) {
       auto b = std::make_unique<BinanceVenue>(v.market.get(), *map, ctx);

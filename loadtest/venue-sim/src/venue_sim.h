@@ -47,6 +47,9 @@ struct SimOptions {
                                                 {"USD", 1000000LL * 100000000},
                                                 {"BTC", 100LL * 100000000},
                                                 {"ETH", 1000LL * 100000000}};
+  // Maker / taker fee rates of every venue (in_quote is set per venue: Kraken charges in the
+  // quote asset, Binance and Bybit in the received asset). None by default.
+  FeeSchedule fees;
   // Faults for the whole run: REST latency, every Nth REST request rate-limited.
   PortFaults faults;
   // Periodic faults on every venue (0 = off): drop all WebSockets, inject a sequence gap

@@ -174,5 +174,48 @@ TEST_F(MatchingEngineTest, MarketMakerOrdersNeedNoBalanceAndReportFills) {
   EXPECT_TRUE(engine_.Balances("").empty() || engine_.Balances("")["USDT"].free_e8 == 0);
 }
 
+TEST(FeeOf, RoundsUpAndIsZeroWithoutARate) {
+  EXPECT_EQ(FeeOf(kE8, 10 * kE8), 100'000);  // 10 bps of 1
+  EXPECT_EQ(FeeOf(1, 10 * kE8), 1);          // rounded up
+  EXPECT_EQ(FeeOf(kE8, 0), 0);
+  EXPECT_EQ(FeeOf(0, 10 * kE8), 0);
+}
+
+TEST_F(MatchingEngineTest, FeesInTheReceivedAssetMakerAndTakerRates) {
+  ASSERT_FALSE(engine_.SetFees({-1, 0, false}).ok());
+  ASSERT_FALSE(engine_.SetFees({0, 10'000 * kE8, false}).ok());
+  ASSERT_TRUE(engine_.SetFees({2 * kE8, 10 * kE8, false}).ok());
+  ASSERT_TRUE(Limit("alice", Side::kSell, kE8, 100 * kE8).ok());  // maker
+  auto taker = Limit("bob", Side::kBuy, kE8, 100 * kE8);          // takes it
+  ASSERT_TRUE(taker.ok()) << taker.status();
+  ASSERT_EQ(taker->status, OrderStatus::kFilled);
+  // Bob bought 1 BTC: 10 bps of it in BTC. Alice sold for 100 USDT: 2 bps of it in USDT.
+  EXPECT_EQ(taker->fee_e8, 100'000);
+  EXPECT_EQ(taker->fee_asset, "BTC");
+  ASSERT_EQ(taker->fills.size(), 1u);
+  EXPECT_EQ(taker->fills[0].fee_e8, 100'000);
+  auto bob = engine_.Balances("bob");
+  EXPECT_EQ(bob["BTC"].free_e8, 11 * kE8 - 100'000);
+  EXPECT_EQ(bob["USDT"].free_e8, (100000 - 100) * kE8);
+  auto alice = engine_.Balances("alice");
+  EXPECT_EQ(alice["USDT"].free_e8, (100000 + 100) * kE8 - 2'000'000);
+  EXPECT_EQ(alice["BTC"].free_e8 + alice["BTC"].locked_e8, 9 * kE8);
+}
+
+TEST_F(MatchingEngineTest, FeesInQuoteArePaidOnTopForBuys) {
+  ASSERT_TRUE(engine_.SetFees({0, 10 * kE8, true}).ok());
+  // A buy needs the notional plus the taker fee free: 100000 USDT cannot buy 1000 BTC at 100.
+  auto poor = Limit("bob", Side::kBuy, 1000 * kE8, 100 * kE8);
+  EXPECT_EQ(poor.status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(Limit("alice", Side::kSell, kE8, 100 * kE8).ok());
+  auto taker = Limit("bob", Side::kBuy, kE8, 100 * kE8);
+  ASSERT_TRUE(taker.ok());
+  EXPECT_EQ(taker->fee_e8, 10'000'000);  // 10 bps of 100 USDT
+  EXPECT_EQ(taker->fee_asset, "USDT");
+  auto bob = engine_.Balances("bob");
+  EXPECT_EQ(bob["BTC"].free_e8, 11 * kE8);
+  EXPECT_EQ(bob["USDT"].free_e8, (100000 - 100) * kE8 - 10'000'000);
+  EXPECT_EQ(bob["USDT"].locked_e8, 0);
+}
 }  // namespace
 }  // namespace tickmesh::venue_sim

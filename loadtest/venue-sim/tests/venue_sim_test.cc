@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "binance_venue.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -917,5 +918,213 @@ TEST(VenueSimBinary, WritesPortsFileServesAndExitsCleanlyOnSigterm) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// ---- Batch endpoints, QueryOrders and fees, through libs/venues' own codecs ----
+
+std::unique_ptr<venues::OrderApi> Api(Venue venue, const std::string& secret = kDefaultSecret) {
+  auto map = venues::SymbolMap::Create({"BTC-USDT", "ETH-USDT"});
+  EXPECT_TRUE(map.ok());
+  auto api = venues::MakeOrderApi(venue, *map, {kDefaultApiKey, secret});
+  EXPECT_TRUE(api.ok()) << api.status();
+  return std::move(*api);
+}
+
+venues::OrderParams Buy(const std::string& id, int64_t qty_e8, int64_t price_e8,
+                        const std::string& symbol = "BTC-USDT") {
+  venues::OrderParams p;
+  p.symbol = symbol;
+  p.side = v1::SIDE_BUY;
+  p.type = v1::ORDER_TYPE_LIMIT;
+  p.qty_e8 = qty_e8;
+  p.price_e8 = price_e8;
+  p.client_order_id = id;
+  return p;
+}
+
+constexpr int64_t kE8 = 100'000'000;
+
+nlohmann::json SimState(net::RestClient& rest) {
+  auto st = rest.Do(Get("/sim/state"));
+  EXPECT_TRUE(st.ok());
+  return st.ok() ? nlohmann::json::parse(st->body, nullptr, false) : nlohmann::json();
+}
+
+// The venue counters ("create_batch_requests", ...) wherever /sim/state nests them.
+int64_t Counter(const nlohmann::json& j, const std::string& name) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (k == name && v.is_number()) return v.get<int64_t>();
+      if (int64_t n = Counter(v, name); n >= 0) return n;
+    }
+  }
+  return -1;
+}
+
+TEST(VenueSimBybit, BatchCreateAndCancelAnswerEachOrderOnItsOwn) {
+  auto sim = VenueSim::Start(Fast(false, false, true));
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  auto rest = Rest((*sim)->port(Venue::kBybit));
+  auto api = Api(Venue::kBybit);
+  // Two resting buys and a sell the account cannot cover (100 BTC): one request.
+  auto sell = Buy("bb-3", 5000 * kE8, 30'000 * kE8);
+  sell.side = v1::SIDE_SELL;
+  std::vector<venues::OrderParams> orders = {Buy("bb-1", kE8 / 10, 1000 * kE8),
+                                             Buy("bb-2", kE8 / 10, 1001 * kE8), sell};
+  auto req = api->PlaceOrders(orders);
+  ASSERT_TRUE(req.ok()) << req.status();
+  auto resp = rest->Do(*req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  auto placed = api->ParsePlaceBatch(*resp, {"bb-1", "bb-2", "bb-3"});
+  ASSERT_TRUE(placed.ok()) << placed.status() << " " << resp->body;
+  ASSERT_EQ(placed->size(), 3u);
+  ASSERT_TRUE((*placed)[0].ok()) << (*placed)[0].status();
+  ASSERT_TRUE((*placed)[1].ok()) << (*placed)[1].status();
+  EXPECT_NE((*placed)[0]->venue_order_id, (*placed)[1]->venue_order_id);
+  EXPECT_EQ((*placed)[2].status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*placed)[2].status().message(), "bybit 170131: Insufficient balance.");
+  nlohmann::json st = SimState(*rest);
+  EXPECT_EQ(Counter(st, "create_batch_requests"), 1) << st.dump();
+  EXPECT_EQ(Counter(st, "create_batch_orders"), 3) << st.dump();
+  EXPECT_EQ(Counter(st, "create_requests"), 0) << st.dump();
+  auto open = rest->Do(*api->OpenOrders());
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(api->ParseOpenOrders(*open)->size(), 2u);
+  // Batch cancel: both resting orders and one the venue does not know.
+  auto creq = api->CancelOrders({{"BTC-USDT", "bb-1"}, {"BTC-USDT", "nope"}, {"BTC-USDT", "bb-2"}});
+  ASSERT_TRUE(creq.ok()) << creq.status();
+  auto cresp = rest->Do(*creq);
+  ASSERT_TRUE(cresp.ok());
+  auto cancelled = api->ParseCancelBatch(*cresp, {"bb-1", "nope", "bb-2"});
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status() << " " << cresp->body;
+  EXPECT_TRUE((*cancelled)[0].ok());
+  EXPECT_EQ((*cancelled)[1].status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*cancelled)[2].ok());
+  EXPECT_TRUE(api->ParseOpenOrders(*rest->Do(*api->OpenOrders()))->empty());
+  // More than 10 orders is the venue's params error, and nothing is placed.
+  std::string body = R"({"category":"spot","request":[)";
+  for (int i = 0; i < 11; ++i) {
+    body += absl::StrCat(i ? "," : "", R"({"symbol":"BTCUSDT","side":"Buy","orderType":"Limit",)",
+                         R"("qty":"0.1","price":"1000.00","orderLinkId":"x)", i, "\"}");
+  }
+  body += "]}";
+  auto eleven = rest->Do(BybitPost("/v5/order/create-batch", body));
+  ASSERT_TRUE(eleven.ok());
+  EXPECT_EQ(nlohmann::json::parse(eleven->body)["retCode"], 10001) << eleven->body;
+  EXPECT_TRUE(api->ParseOpenOrders(*rest->Do(*api->OpenOrders()))->empty());
+  // A batch signed with the wrong secret is refused as a whole.
+  auto bad = Api(Venue::kBybit, "wrong-secret")->PlaceOrders({Buy("bb-9", kE8, 1000 * kE8)});
+  auto bad_resp = rest->Do(*bad);
+  EXPECT_EQ(api->ParsePlaceBatch(*bad_resp, {"bb-9"}).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(VenueSimKraken, AddOrderBatchValidatesTheWholeBatchThenPlacesEachOrder) {
+  auto sim = VenueSim::Start(Fast(false, true));
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  auto rest = Rest((*sim)->port(Venue::kKraken));
+  auto api = Api(Venue::kKraken);
+  auto sell = Buy("kb-3", 5000 * kE8, 30'000 * kE8);
+  sell.side = v1::SIDE_SELL;
+  auto req = api->PlaceOrders(
+      {Buy("kb-1", kE8 / 10, 1000 * kE8), Buy("kb-2", kE8 / 10, 1001 * kE8), sell});
+  ASSERT_TRUE(req.ok()) << req.status();
+  auto resp = rest->Do(*req);
+  ASSERT_TRUE(resp.ok());
+  auto placed = api->ParsePlaceBatch(*resp, {"kb-1", "kb-2", "kb-3"});
+  ASSERT_TRUE(placed.ok()) << placed.status() << " " << resp->body;
+  ASSERT_TRUE((*placed)[0].ok()) << (*placed)[0].status();
+  ASSERT_TRUE((*placed)[1].ok()) << (*placed)[1].status();
+  EXPECT_EQ((*placed)[2].status().message(), "kraken EOrder:Insufficient funds");
+  nlohmann::json st = SimState(*rest);
+  EXPECT_EQ(Counter(st, "add_order_batch_requests"), 1) << st.dump();
+  EXPECT_EQ(Counter(st, "add_order_batch_orders"), 3) << st.dump();
+  // QueryOrders by cl_ord_id (and txid) finds the order, open then cancelled.
+  auto q = rest->Do(*api->QueryOrder("BTC-USDT", "kb-1"));
+  ASSERT_TRUE(q.ok());
+  auto open = api->ParseQueryOrder(*q);
+  ASSERT_TRUE(open.ok()) << open.status() << " " << q->body;
+  EXPECT_EQ(open->status, v1::ORDER_STATUS_ACKED);
+  EXPECT_EQ(open->venue_order_id, (*placed)[0]->venue_order_id);
+  EXPECT_EQ(open->client_order_id, "kb-1");
+  ASSERT_TRUE(api->ParseCancel(*rest->Do(*api->CancelOrder("BTC-USDT", "kb-1"))).ok());
+  auto gone = api->ParseQueryOrder(
+      *rest->Do(*api->QueryOrder("BTC-USDT", "kb-1", (*placed)[0]->venue_order_id)));
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  EXPECT_EQ(gone->status, v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(api->ParseQueryOrder(*rest->Do(*api->QueryOrder("BTC-USDT", "never"))).status().code(),
+            absl::StatusCode::kNotFound);
+  // One invalid order (price off the tick) refuses the whole batch: nothing more is placed.
+  auto req2 = api->PlaceOrders({Buy("kb-4", kE8 / 10, 1000 * kE8), Buy("kb-5", kE8 / 10, 100'000)});
+  ASSERT_TRUE(req2.ok());
+  auto refused = api->ParsePlaceBatch(*rest->Do(*req2), {"kb-4", "kb-5"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_EQ(api->ParseOpenOrders(*rest->Do(*api->OpenOrders()))->size(), 1u);  // kb-2 only
+  // The JSON body is signed like the form bodies: a wrong secret is refused.
+  auto bad = Api(Venue::kKraken, "b3RoZXItc2VjcmV0")
+                 ->PlaceOrders({Buy("kb-6", kE8, 1000 * kE8), Buy("kb-7", kE8, 1000 * kE8)});
+  EXPECT_EQ(api->ParsePlaceBatch(*rest->Do(*bad), {"kb-6", "kb-7"}).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+// A marketable buy of 0.01 BTC on each venue with a 10 bps taker fee: each venue reports the fee
+// in its own format and the balances pay it.
+TEST(VenueSim, FeesAreChargedAndReportedInEachVenuesFormat) {
+  SimOptions o = Fast(true, true, true);
+  o.fees.taker_bps_e8 = 10 * kE8;
+  o.fees.maker_bps_e8 = 2 * kE8;
+  auto sim = VenueSim::Start(o);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  for (Venue venue : {Venue::kBinance, Venue::kKraken, Venue::kBybit}) {
+    SCOPED_TRACE(venues::VenueName(venue));
+    auto rest = Rest((*sim)->port(venue));
+    auto api = Api(venue);
+    int64_t ask = 0;
+    (*sim)->RunOnIo([&] { ask = (*sim)->market(venue)->engine().Asks("BTC-USDT", 1)[0].first; });
+    ASSERT_GT(ask, 0);
+    const int64_t price = (ask + ask / 50) / 1'000'000 * 1'000'000;
+    auto placed = api->ParsePlace(*rest->Do(*api->PlaceOrder(Buy("fee-1", kE8 / 100, price))));
+    ASSERT_TRUE(placed.ok()) << placed.status();
+    auto q = api->ParseQueryOrder(*rest->Do(*api->QueryOrder("BTC-USDT", "fee-1")));
+    ASSERT_TRUE(q.ok()) << q.status();
+    ASSERT_EQ(q->status, v1::ORDER_STATUS_FILLED);
+    const int64_t notional =
+        static_cast<int64_t>(static_cast<__int128>(q->avg_price_e8) * q->filled_qty_e8 / kE8);
+    auto balances = api->ParseBalances(*rest->Do(*api->Balances()));
+    ASSERT_TRUE(balances.ok()) << balances.status();
+    std::map<std::string, int64_t> total;
+    for (const auto& b : *balances) total[b.asset] = b.total_e8;
+    int64_t fee = 0;
+    if (venue == Venue::kBinance) {
+      // FULL answer: each fill's commission, in the received asset (BTC).
+      ASSERT_TRUE(placed->fee_known);
+      EXPECT_EQ(placed->fee_asset, "BTC");
+      fee = placed->fee_e8;
+      EXPECT_NEAR(fee, kE8 / 100 / 1000, placed->fills.size());  // 10 bps, rounded up per fill
+      // myTrades reports the same commissions.
+      auto trades =
+          api->ParseOrderTrades(*rest->Do(*api->OrderTrades("BTC-USDT", placed->venue_order_id)));
+      ASSERT_TRUE(trades.ok()) << trades.status();
+      int64_t sum = 0;
+      for (const auto& t : *trades) sum += t.fee_e8;
+      EXPECT_EQ(sum, fee);
+      EXPECT_EQ(total["BTC"], 100 * kE8 + kE8 / 100 - fee);
+    } else if (venue == Venue::kBybit) {
+      // cumExecFee, in the received coin.
+      ASSERT_TRUE(q->fee_known);
+      EXPECT_EQ(q->fee_asset, "BTC");
+      fee = q->fee_e8;
+      EXPECT_NEAR(fee, kE8 / 100 / 1000, 20);
+      EXPECT_EQ(total["BTC"], 100 * kE8 + kE8 / 100 - fee);
+    } else {
+      // QueryOrders `fee`, in the quote currency.
+      ASSERT_TRUE(q->fee_known);
+      EXPECT_EQ(q->fee_asset, "USDT");
+      fee = q->fee_e8;
+      EXPECT_NEAR(fee, notional / 1000, 20);
+      EXPECT_EQ(total["BTC"], 100 * kE8 + kE8 / 100);
+      EXPECT_NEAR(total["USDT"], 1'000'000 * kE8 - notional - fee, 20);
+    }
+    EXPECT_GT(fee, 0);
+  }
+}
 }  // namespace
 }  // namespace tickmesh::venue_sim

@@ -106,7 +106,14 @@ struct VenueAck {
   tickmesh::v1::OrderStatus status = tickmesh::v1::ORDER_STATUS_ACKED;
   int64_t filled_qty_e8 = 0;
   int64_t avg_price_e8 = 0;      // 0 until filled
-  std::vector<VenueFill> fills;  // Binance FULL responses only
+  std::vector<VenueFill> fills;  // Binance FULL responses only (each with its commission)
+  // Cumulative fee the venue charged for filled_qty_e8, when the answer says (fee_known):
+  // Kraken QueryOrders `fee` (quote currency; base with the `fcib` flag), Bybit `cumExecFee`
+  // (spot: the coin the order receives — base for buys, quote for sells), Binance FULL `fills`
+  // commissions when they are all in one asset. fee_known false: the answer has no fee.
+  int64_t fee_e8 = 0;
+  std::string fee_asset;
+  bool fee_known = false;
 };
 
 // One open order as the venue reports it.
@@ -121,6 +128,17 @@ struct VenueOrder {
   int64_t qty_e8 = 0;
   int64_t filled_qty_e8 = 0;
   int64_t created_unix_ns = 0;
+  // Cumulative fee for filled_qty_e8 as in VenueAck (Kraken `fee`, Bybit `cumExecFee`; Binance's
+  // open orders carry none: fee_known false).
+  int64_t fee_e8 = 0;
+  std::string fee_asset;
+  bool fee_known = false;
+};
+
+// One order of a batch cancel.
+struct CancelRef {
+  std::string symbol;           // tickmesh symbol
+  std::string client_order_id;  // as PlaceOrder sent it
 };
 
 struct VenueBalance {
@@ -187,6 +205,45 @@ class OrderApi {
   // know the order (Binance -2013, Kraken empty result / "EOrder:Unknown order", Bybit empty
   // list), plus the common error mapping above.
   virtual absl::StatusOr<VenueAck> ParseQueryOrder(const net::HttpResponse& response) const = 0;
+
+  // ---- Batches, where the venue has batch endpoints ----
+  // How many orders one PlaceOrders request may carry: Binance spot has no batch place endpoint
+  // (max 1: PlaceOrders answers UNIMPLEMENTED); Kraken AddOrderBatch 2..15 orders, all on one
+  // pair; Bybit /v5/order/create-batch 1..10 (spot and linear). A caller with fewer than
+  // min_place_batch() orders uses PlaceOrder.
+  virtual size_t max_place_batch() const { return 1; }
+  virtual size_t min_place_batch() const { return 1; }
+  // Orders with different keys never share a PlaceOrders request (Kraken: the pair; else "").
+  virtual std::string PlaceBatchKey(const OrderParams& /*params*/) const { return {}; }
+  // How many orders one CancelOrders request may carry: Bybit /v5/order/cancel-batch 10 (any
+  // symbols); 1 elsewhere (CancelOrders UNIMPLEMENTED).
+  virtual size_t max_cancel_batch() const { return 1; }
+  // Signed batch requests (endpoints "place_batch", "cancel_batch"). INVALID_ARGUMENT for an
+  // invalid order (naming its index), a count outside the venue's range or mixed batch keys;
+  // UNIMPLEMENTED where the venue has no batch endpoint.
+  virtual absl::StatusOr<net::HttpRequest> PlaceOrders(
+      const std::vector<OrderParams>& orders) const;
+  virtual absl::StatusOr<net::HttpRequest> CancelOrders(const std::vector<CancelRef>& orders) const;
+  // Batch answers: one result per order, in request order (`client_order_ids` as sent). A
+  // per-order refusal is that order's error (common mapping: "bybit 170131: Insufficient
+  // balance." -> FAILED_PRECONDITION; a batch cancel of an unknown order -> NOT_FOUND) and does
+  // not touch the others. The outer error is the whole request's (rate limit, signature, 5xx,
+  // Kraken's whole-batch validation failure); INTERNAL when the answer's orders do not match the
+  // request (count or echoed ids) — the orders' fates are then unknown.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> ParsePlaceBatch(
+      const net::HttpResponse& response, const std::vector<std::string>& client_order_ids) const;
+  virtual absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> ParseCancelBatch(
+      const net::HttpResponse& response, const std::vector<std::string>& client_order_ids) const;
+
+  // ---- Trades of one order (fees of fills found by polling) ----
+  // Binance: signed GET /api/v3/myTrades?symbol=&orderId=<venue order id> (endpoint
+  // "order_trades", weight 5 with orderId); the answer's trades carry price, qty, commission and
+  // commissionAsset. UNIMPLEMENTED elsewhere (Kraken and Bybit report cumulative fees in the
+  // order itself). INVALID_ARGUMENT for an unknown symbol or a non-numeric order id.
+  virtual absl::StatusOr<net::HttpRequest> OrderTrades(std::string_view symbol,
+                                                       std::string_view venue_order_id) const;
+  virtual absl::StatusOr<std::vector<VenueFill>> ParseOrderTrades(
+      const net::HttpResponse& response) const;
 };
 
 // The order API for `venue`. UNIMPLEMENTED for Hyperliquid; INVALID_ARGUMENT for empty
