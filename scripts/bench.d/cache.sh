@@ -7,8 +7,13 @@
 #   batched: N MSet / N MGet of B keys in flight  vs  redis-benchmark -c N -P B     (B cmds/round trip)
 # "ops" are keys written or read. set+get = 2 / (1/set + 1/get): the rate of a workload doing as
 # many sets as gets. The last line compares the batched set+get figures.
+# The cache runs and the redis-benchmark runs alternate for CACHE_BENCH_ROUNDS rounds (each round:
+# cache Set, Get, MSet, MGet, then redis-benchmark unary and -P), and every figure is the median
+# over the rounds, so both sides see the same load on a shared machine.
 # Knobs: CACHE_BENCH_CLIENTS (50), CACHE_BENCH_BATCH (16), CACHE_BENCH_SECONDS (5),
-# CACHE_BENCH_KEYS (1000000), extra flags for the cache in CACHE_BENCH_FLAGS. L1 is sized to hold
+# CACHE_BENCH_ROUNDS (3), CACHE_BENCH_KEYS (1000000), CACHE_BENCH_CHANNELS (4: gRPC connections
+# the driver spreads its clients over; the mesh's services use one each), extra flags for the cache in
+# CACHE_BENCH_FLAGS (e.g. --write_behind=false for Sets answered after Redis). L1 is sized to hold
 # every key (--l1_max_entries = 1.25 x keys: the bound is per shard, so exactly `keys` would evict
 # a few from the fullest shards).
 bench_main() {
@@ -49,42 +54,74 @@ print(*[s.getsockname()[1] for s in ss])')
 
   # The cache over gRPC.
   local run=("$drv" run --target "127.0.0.1:$gport" --clients "$clients" --keys "$keys"
-    --value_bytes 64 --seconds "$secs")
-  local set1 get1 msetb mgetb
-  set1=($("${run[@]}" --op set)) || die "cache Set run failed"
-  get1=($("${run[@]}" --op get)) || die "cache Get run failed"
-  msetb=($("${run[@]}" --op mset --batch "$batch")) || die "cache MSet run failed"
-  mgetb=($("${run[@]}" --op mget --batch "$batch")) || die "cache MGet run failed"
-
-  # redis-benchmark against the same Redis, same clients (CSV: test, rps, avg, min, p50, p95, p99, max).
-  local rb1 rbp n1 np
+    --value_bytes 64 --seconds "$secs" --channels "${CACHE_BENCH_CHANNELS:-4}")
+  # redis-benchmark against the same Redis, same clients (CSV: test, rps, avg, min, p50, p95, p99,
+  # max), alternating with the cache runs; "<cache figures>" and "<csv>" per round, medians after.
+  local rounds=${CACHE_BENCH_ROUNDS:-3} n1 np r
   n1=$((secs * 60000)) np=$((secs * 60000 * batch / 4))
-  rb1=$(redis-benchmark -h 127.0.0.1 -p "$rport" -c "$clients" -n "$n1" -d 64 -r "$keys" \
-    -t set,get --csv) || die "redis-benchmark failed"
-  rbp=$(redis-benchmark -h 127.0.0.1 -p "$rport" -c "$clients" -n "$np" -d 64 -r "$keys" \
-    -P "$batch" -t set,get --csv) || die "redis-benchmark -P failed"
-  rb() { echo "$1" | tr -d '"' | awk -F, -v t="$2" -v c="$3" '$1==t{print $c}'; }
+  local -a r_set r_get r_mset r_mget r_rb1 r_rbp
+  local x
+  for ((r = 0; r < rounds; r++)); do
+    x=$("${run[@]}" --op set) || die "cache Set run failed"
+    r_set+=("$x")
+    x=$("${run[@]}" --op get) || die "cache Get run failed"
+    r_get+=("$x")
+    x=$("${run[@]}" --op mset --batch "$batch") || die "cache MSet run failed"
+    r_mset+=("$x")
+    x=$("${run[@]}" --op mget --batch "$batch") || die "cache MGet run failed"
+    r_mget+=("$x")
+    x=$(redis-benchmark -h 127.0.0.1 -p "$rport" -c "$clients" -n "$n1" -d 64 -r "$keys" \
+      -t set,get --csv) || die "redis-benchmark failed"
+    r_rb1+=("$(echo "$x" | tr -d '"' | tr '\n' ';')")
+    x=$(redis-benchmark -h 127.0.0.1 -p "$rport" -c "$clients" -n "$np" -d 64 -r "$keys" \
+      -P "$batch" -t set,get --csv) || die "redis-benchmark -P failed"
+    r_rbp+=("$(echo "$x" | tr -d '"' | tr '\n' ';')")
+  done
+  # med COLUMN LINE...: median of the COLUMN-th field (1-based, space-separated) over the lines.
+  med() {
+    local c=$1
+    shift
+    printf '%s\n' "$@" | awk -v c="$c" '{print $c}' | sort -g |
+      awk '{v[NR]=$1} END{printf "%s", v[int((NR+1)/2)]}'
+  }
+  # Median cache figures: "<ops/s> <requests/s> <p50 us> <p99 us>".
+  local set1 get1 msetb mgetb
+  set1=("$(med 1 "${r_set[@]}")" "$(med 2 "${r_set[@]}")" "$(med 3 "${r_set[@]}")" "$(med 4 "${r_set[@]}")")
+  get1=("$(med 1 "${r_get[@]}")" "$(med 2 "${r_get[@]}")" "$(med 3 "${r_get[@]}")" "$(med 4 "${r_get[@]}")")
+  msetb=("$(med 1 "${r_mset[@]}")" "$(med 2 "${r_mset[@]}")" "$(med 3 "${r_mset[@]}")" "$(med 4 "${r_mset[@]}")")
+  mgetb=("$(med 1 "${r_mget[@]}")" "$(med 2 "${r_mget[@]}")" "$(med 3 "${r_mget[@]}")" "$(med 4 "${r_mget[@]}")")
+  # rb_med TEST COLUMN ROUND_CSV...: median over the rounds of one redis-benchmark CSV column;
+  # rb rb1|rbp TEST COLUMN: the same for the unary or the pipelined runs.
+  rb_med() {
+    local t=$1 c=$2
+    shift 2
+    printf '%s\n' "$@" | tr ';' '\n' | awk -F, -v t="$t" -v c="$c" '$1==t{print $c}' | sort -g |
+      awk '{v[NR]=$1} END{printf "%s", v[int((NR+1)/2)]}'
+  }
+  rb() {
+    if [[ $1 == rb1 ]]; then rb_med "$2" "$3" "${r_rb1[@]}"; else rb_med "$2" "$3" "${r_rbp[@]}"; fi
+  }
   us() { awk -v ms="$1" 'BEGIN{printf "%.0f", ms*1000}'; }
   hm() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", 2/(1/a+1/b)}'; }
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
-  printf '%s clients, 64-byte values, %s keys, %s s per cache run; batch B=%s\n' \
-    "$clients" "$keys" "$secs" "$batch"
+  printf '%s clients, 64-byte values, %s keys, %s s per cache run; batch B=%s; medians of %s alternating rounds\n' \
+    "$clients" "$keys" "$secs" "$batch" "$rounds"
   printf '  %-34s %10s %10s %10s\n' "" "ops/s" "p50 us" "p99 us"
   printf '  %-34s %10s %10s %10s\n' \
     "cache Set (unary)" "${set1[0]}" "${set1[2]}" "${set1[3]}" \
-    "redis-benchmark SET -c $clients" "$(rb "$rb1" SET 2)" "$(us "$(rb "$rb1" SET 5)")" "$(us "$(rb "$rb1" SET 7)")" \
+    "redis-benchmark SET -c $clients" "$(rb rb1 SET 2)" "$(us "$(rb rb1 SET 5)")" "$(us "$(rb rb1 SET 7)")" \
     "cache Get (unary)" "${get1[0]}" "${get1[2]}" "${get1[3]}" \
-    "redis-benchmark GET -c $clients" "$(rb "$rb1" GET 2)" "$(us "$(rb "$rb1" GET 5)")" "$(us "$(rb "$rb1" GET 7)")" \
+    "redis-benchmark GET -c $clients" "$(rb rb1 GET 2)" "$(us "$(rb rb1 GET 5)")" "$(us "$(rb rb1 GET 7)")" \
     "cache MSet x$batch (per request)" "${msetb[0]}" "${msetb[2]}" "${msetb[3]}" \
-    "redis-benchmark SET -P $batch" "$(rb "$rbp" SET 2)" "$(us "$(rb "$rbp" SET 5)")" "$(us "$(rb "$rbp" SET 7)")" \
+    "redis-benchmark SET -P $batch" "$(rb rbp SET 2)" "$(us "$(rb rbp SET 5)")" "$(us "$(rb rbp SET 7)")" \
     "cache MGet x$batch (per request)" "${mgetb[0]}" "${mgetb[2]}" "${mgetb[3]}" \
-    "redis-benchmark GET -P $batch" "$(rb "$rbp" GET 2)" "$(us "$(rb "$rbp" GET 5)")" "$(us "$(rb "$rbp" GET 7)")"
+    "redis-benchmark GET -P $batch" "$(rb rbp GET 2)" "$(us "$(rb rbp GET 5)")" "$(us "$(rb rbp GET 7)")"
   local u_cache u_redis b_cache b_redis
   u_cache=$(hm "${set1[0]}" "${get1[0]}")
-  u_redis=$(hm "$(rb "$rb1" SET 2)" "$(rb "$rb1" GET 2)")
+  u_redis=$(hm "$(rb rb1 SET 2)" "$(rb rb1 GET 2)")
   b_cache=$(hm "${msetb[0]}" "${mgetb[0]}")
-  b_redis=$(hm "$(rb "$rbp" SET 2)" "$(rb "$rbp" GET 2)")
+  b_redis=$(hm "$(rb rbp SET 2)" "$(rb rbp GET 2)")
   printf 'cache unary set+get: %s ops/s (baseline redis-benchmark -c %s: %s ops/s, ratio %s)\n' \
     "$u_cache" "$clients" "$u_redis" "$(ratio "$u_cache" "$u_redis")"
   printf 'cache: %s ops/s (baseline %s ops/s, ratio %s)\n' "$b_cache" "$b_redis" \

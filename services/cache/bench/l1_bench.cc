@@ -6,8 +6,14 @@
 //   tickmesh_bench_cache_l1 [--keys 100000] [--value_bytes 128] [--seconds 1] [--reps 3]
 //
 // Prints one line per figure and, last, `cache-l1: <M gets/s> M/s (baseline <M/s> M/s, ratio r)`
-// for one thread. Each figure is the median of --reps runs of --seconds. Keys are visited in a
-// fixed pseudo-random order (same order for the cache and the baseline).
+// for one thread. Each figure is the median of --reps runs of --seconds. The one-thread get and
+// set figures alternate baseline and L1 runs (baseline, L1, baseline, L1, ...) so that both see
+// the same machine load on a shared host, count ops per second of CPU time the thread got (time
+// preempted by other processes counts for neither; wall-clock medians are printed too), and
+// their ratio is the median of the per-pair ratios. Keys
+// are visited in a fixed pseudo-random order (same order for the cache and the baseline).
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -34,11 +40,23 @@ struct Config {
   int reps = 3;
 };
 
-// Runs `op` on `threads` threads for cfg.seconds; returns million ops per second (all threads).
-double Measure(const Config& cfg, int threads, const std::function<void(int t, size_t i)>& op) {
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Rate {
+  double wall = 0;  // M ops per second of wall time, all threads
+  double cpu = 0;   // M ops per second of CPU time each thread got, summed over threads
+};
+
+// Runs `op` on `threads` threads for cfg.seconds.
+Rate Measure(const Config& cfg, int threads, const std::function<void(int t, size_t i)>& op) {
   std::atomic<bool> stop{false};
   std::atomic<int> ready{0};
   std::vector<uint64_t> counts(static_cast<size_t>(threads) * 8, 0);
+  std::vector<double> cpu_rates(static_cast<size_t>(threads) * 8, 0);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -47,11 +65,14 @@ double Measure(const Config& cfg, int threads, const std::function<void(int t, s
       }
       size_t i = static_cast<size_t>(t) * 7919;
       uint64_t n = 0;
+      const double cpu0 = ThreadCpuSeconds();
       while (!stop.load(std::memory_order_relaxed)) {
         for (int k = 0; k < 1024; ++k) op(t, i++);
         n += 1024;
       }
+      const double cpu = ThreadCpuSeconds() - cpu0;
       counts[static_cast<size_t>(t) * 8] = n;
+      cpu_rates[static_cast<size_t>(t) * 8] = cpu > 0 ? static_cast<double>(n) / cpu / 1e6 : 0;
     });
   }
   while (ready.load() < threads) {
@@ -62,16 +83,52 @@ double Measure(const Config& cfg, int threads, const std::function<void(int t, s
   for (auto& th : pool) th.join();
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Rate rate;
   uint64_t total = 0;
-  for (int t = 0; t < threads; ++t) total += counts[static_cast<size_t>(t) * 8];
-  return static_cast<double>(total) / secs / 1e6;
+  for (int t = 0; t < threads; ++t) {
+    total += counts[static_cast<size_t>(t) * 8];
+    rate.cpu += cpu_rates[static_cast<size_t>(t) * 8];
+  }
+  rate.wall = static_cast<double>(total) / secs / 1e6;
+  return rate;
 }
 
+double MedianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median wall-clock rate (M ops/s, all threads) of cfg.reps runs.
 double Median(const Config& cfg, int threads, const std::function<void(int t, size_t i)>& op) {
   std::vector<double> runs;
-  for (int r = 0; r < cfg.reps; ++r) runs.push_back(Measure(cfg, threads, op));
-  std::sort(runs.begin(), runs.end());
-  return runs[runs.size() / 2];
+  for (int r = 0; r < cfg.reps; ++r) runs.push_back(Measure(cfg, threads, op).wall);
+  return MedianOf(std::move(runs));
+}
+
+// Baseline and candidate measured alternately on one thread, cfg.reps pairs. Rates are per
+// second of CPU time the measuring thread got (CLOCK_THREAD_CPUTIME_ID), so time the thread spent
+// preempted by other tenants of a shared machine counts for neither; the wall-clock medians are
+// kept alongside.
+struct Paired {
+  double baseline = 0;       // median M/s of CPU time
+  double measured = 0;       // median M/s of CPU time
+  double ratio = 0;          // median of measured/baseline over the pairs
+  double baseline_wall = 0;  // median M/s of wall time
+  double measured_wall = 0;  // median M/s of wall time
+};
+Paired MeasurePaired(const Config& cfg, const std::function<void(int t, size_t i)>& baseline,
+                     const std::function<void(int t, size_t i)>& measured) {
+  std::vector<double> b, m, r, bw, mw;
+  for (int i = 0; i < cfg.reps; ++i) {
+    const Rate rb = Measure(cfg, 1, baseline);
+    const Rate rm = Measure(cfg, 1, measured);
+    b.push_back(rb.cpu);
+    m.push_back(rm.cpu);
+    bw.push_back(rb.wall);
+    mw.push_back(rm.wall);
+    r.push_back(rm.cpu / rb.cpu);
+  }
+  return Paired{MedianOf(b), MedianOf(m), MedianOf(r), MedianOf(bw), MedianOf(mw)};
 }
 
 int Main(int argc, char** argv) {
@@ -122,17 +179,16 @@ int Main(int argc, char** argv) {
   std::mutex base_mu;
   absl::flat_hash_map<std::string, std::string> base;
   for (const auto& k : keys) base.emplace(k, value);
-  const double base_get = Median(cfg, 1, [&](int t, size_t i) {
+  auto base_get = [&](int t, size_t i) {
     std::lock_guard<std::mutex> lock(base_mu);
     auto it = base.find(key_at(i));
     if (it != base.end()) buf(t).assign(it->second);
-  });
-  const double base_set = Median(cfg, 1, [&](int, size_t i) {
+  };
+  auto base_set = [&](int, size_t i) {
     std::lock_guard<std::mutex> lock(base_mu);
     auto it = base.find(key_at(i));
     if (it != base.end()) it->second.assign(value2);
-  });
-  base.clear();
+  };
 
   L1Options o;
   o.max_entries = static_cast<size_t>(cfg.keys) * 2;
@@ -145,33 +201,37 @@ int Main(int argc, char** argv) {
   };
   auto set = [&](int, size_t i) { l1.Set(key_at(i), value2, 0); };
   const double get2 = Median(cfg, 2, get);
-  const double set1 = Median(cfg, 1, set);
+  const Paired set1 = MeasurePaired(cfg, base_set, set);
   const double set2 = Median(cfg, 2, set);
   for (const auto& k : keys) l1.Set(k, value, 3'600'000);  // entries with a TTL: reads the clock
   const double get_ttl = Median(cfg, 1, get);
   for (const auto& k : keys) l1.Set(k, value, 0);
-  const double get1 = Median(cfg, 1, get);
+  const Paired get1 = MeasurePaired(cfg, base_get, get);
   const L1Stats st = l1.Stats();
 
   std::printf("L1 %d keys, %d-byte values, %d shards, median of %d x %.1f s\n", cfg.keys,
               cfg.value_bytes, o.shards, cfg.reps, cfg.seconds);
-  std::printf("  baseline get (flat_hash_map + std::mutex), 1 thread  %7.2f M/s\n", base_get);
-  std::printf("  baseline set (overwrite),                  1 thread  %7.2f M/s\n", base_set);
+  std::printf("  baseline get (flat_hash_map + std::mutex), 1 thread  %7.2f M/s\n", get1.baseline);
+  std::printf("  baseline set (overwrite),                  1 thread  %7.2f M/s\n", set1.baseline);
   std::printf("  L1 get, 2 threads                                    %7.2f M/s\n", get2);
   std::printf("  L1 set (overwrite), 1 thread                         %7.2f M/s (ratio %.2f)\n",
-              set1, set1 / base_set);
+              set1.measured, set1.ratio);
   std::printf("  L1 set (overwrite), 2 threads                        %7.2f M/s\n", set2);
   std::printf("  L1 get, entries with a TTL, 1 thread                 %7.2f M/s\n", get_ttl);
   std::printf("  L1 get, 1 thread                                     %7.2f M/s (%.0f ns/get)\n",
-              get1, 1e3 / get1);
+              get1.measured, 1e3 / get1.measured);
+  std::printf(
+      "  wall-clock medians, 1 thread: get %.2f M/s (baseline %.2f), set %.2f M/s (baseline "
+      "%.2f)\n",
+      get1.measured_wall, get1.baseline_wall, set1.measured_wall, set1.baseline_wall);
   if (st.misses != 0 || st.evictions != 0) {
     std::fprintf(stderr, "unexpected misses %llu / evictions %llu\n",
                  static_cast<unsigned long long>(st.misses),
                  static_cast<unsigned long long>(st.evictions));
     return 1;
   }
-  std::printf("cache-l1: %.2f M/s (baseline %.2f M/s, ratio %.2f)\n", get1, base_get,
-              get1 / base_get);
+  std::printf("cache-l1: %.2f M/s (baseline %.2f M/s, ratio %.2f)\n", get1.measured, get1.baseline,
+              get1.ratio);
   return 0;
 }
 

@@ -4,7 +4,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
+#include <thread>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -259,6 +261,12 @@ void Cache::FinalReplay() {
   }
 }
 
+uint64_t Cache::writes_in_flight() const {
+  int64_t n = 0;
+  for (const auto& w : workers_) n += w->queued_writes.load(std::memory_order_acquire);
+  return static_cast<uint64_t>(std::max<int64_t>(n, 0));
+}
+
 size_t Cache::WorkerIndex(std::string_view key) const {
   return absl::HashOf(key) % workers_.size();
 }
@@ -284,7 +292,7 @@ Cache::Job Cache::WriteJob(absl::AnyInvocable<void(absl::Status) &&> done) {
   return job;
 }
 
-bool Cache::Dispatch(size_t index, Job job, bool force) {
+bool Cache::Dispatch(size_t index, Job job, bool force, absl::Status* rejection) {
   Worker& w = *workers_[index];
   absl::Status rejected;
   {
@@ -295,10 +303,20 @@ bool Cache::Dispatch(size_t index, Job job, bool force) {
       rejected = absl::ResourceExhaustedError(
           absl::StrCat("cache worker queue full (", worker_capacity_, " requests); retry later"));
     } else {
+      if (job.kind == Job::Kind::kWrite) {
+        // L1 first, in admission order for the key (every write of a key is admitted under this
+        // lock): a read that follows sees the write, and no later step writes an older value.
+        for (const v1::SetRequest* e : job.writes) l1_.Set(e->key(), e->value(), e->ttl_ms());
+        ++w.write_epoch;
+        w.queued_writes.fetch_add(1, std::memory_order_release);
+      } else if (job.kind == Job::Kind::kRead) {
+        job.admit_epoch = w.write_epoch;
+      }
       w.queue.push_back(std::move(job));
     }
   }
   if (!rejected.ok()) {
+    if (rejection != nullptr) *rejection = rejected;
     if (absl::IsResourceExhausted(rejected)) {
       rejected_overload_.fetch_add(1, std::memory_order_relaxed);
       metrics_->rejected_overloaded->Increment();
@@ -318,9 +336,15 @@ void Cache::WorkerLoop(Worker* worker) {
   ScopedBlockSigpipe no_sigpipe;
   // Jobs taken per round, and keys per merged pipeline (Redis's own batch limit).
   constexpr size_t kMaxJobsPerRound = 256;
+  // A round made only of write-behind Sets (nobody waits for them) and smaller than this waits
+  // kWriteBehindLinger for more to join its pipeline: fewer, larger Redis round trips and worker
+  // wake-ups under a stream of unary Sets, at the price of Redis seeing them that much later.
+  constexpr size_t kLingerBelow = 64;
+  constexpr auto kWriteBehindLinger = std::chrono::microseconds(200);
   std::vector<Job> round;
   std::vector<std::string_view> keys;
   std::vector<v1::GetResponse*> entries;
+  std::vector<uint64_t> epochs;
   std::vector<const v1::SetRequest*> writes;
   while (true) {
     {
@@ -330,6 +354,17 @@ void Cache::WorkerLoop(Worker* worker) {
       while (!worker->queue.empty() && round.size() < kMaxJobsPerRound) {
         round.push_back(std::move(worker->queue.front()));
         worker->queue.pop_front();
+      }
+      const bool only_write_behind =
+          std::all_of(round.begin(), round.end(), [](const Job& j) { return j.write_behind; });
+      if (only_write_behind && round.size() < kLingerBelow && !worker->stopping) {
+        lock.unlock();
+        std::this_thread::sleep_for(kWriteBehindLinger);
+        lock.lock();
+        while (!worker->queue.empty() && round.size() < kMaxJobsPerRound) {
+          round.push_back(std::move(worker->queue.front()));
+          worker->queue.pop_front();
+        }
       }
     }
     // In queue order; each run of consecutive reads (writes) becomes one pipeline, so a key's
@@ -351,17 +386,20 @@ void Cache::WorkerLoop(Worker* worker) {
       if (kind == Job::Kind::kRead) {
         keys.clear();
         entries.clear();
+        epochs.clear();
         for (size_t k = i; k < end; ++k) {
           keys.insert(keys.end(), round[k].read_keys.begin(), round[k].read_keys.end());
           entries.insert(entries.end(), round[k].read_entries.begin(), round[k].read_entries.end());
+          epochs.insert(epochs.end(), round[k].read_keys.size(), round[k].admit_epoch);
         }
-        ReadThrough(*worker->conn, keys, entries);
+        ReadThrough(*worker, keys, entries, epochs);
       } else {
         writes.clear();
         for (size_t k = i; k < end; ++k) {
           writes.insert(writes.end(), round[k].writes.begin(), round[k].writes.end());
         }
         WriteThrough(*worker->conn, writes);
+        worker->queued_writes.fetch_sub(static_cast<int64_t>(end - i), std::memory_order_release);
       }
       for (size_t k = i; k < end; ++k) std::move(round[k].done)(absl::OkStatus());
       i = end;
@@ -398,17 +436,22 @@ bool Cache::AnswerFromReplay(std::string_view key, v1::GetResponse* entry) const
   return true;
 }
 
-void Cache::ReadThrough(RedisConnection& conn, const std::vector<std::string_view>& keys,
-                        const std::vector<v1::GetResponse*>& entries) {
+void Cache::ReadThrough(Worker& worker, const std::vector<std::string_view>& keys,
+                        const std::vector<v1::GetResponse*>& entries,
+                        const std::vector<uint64_t>& epochs) {
+  RedisConnection& conn = *worker.conn;
   std::vector<std::string_view> ask;
   std::vector<v1::GetResponse*> targets;
+  std::vector<uint64_t> ask_epochs;
   ask.reserve(keys.size());
   targets.reserve(keys.size());
+  ask_epochs.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     v1::GetResponse* entry = entries[i];
     if (AnswerFromReplay(keys[i], entry)) continue;
     ask.push_back(keys[i]);
     targets.push_back(entry);
+    ask_epochs.push_back(epochs[i]);
   }
   if (ask.empty()) return;
   if (!breaker_.AllowRequest()) {
@@ -428,6 +471,10 @@ void Cache::ReadThrough(RedisConnection& conn, const std::vector<std::string_vie
   }
   breaker_.RecordSuccess();
   uint64_t hits = 0, misses = 0;
+  // Fill L1 under the worker's lock, so no write is admitted (and put in L1) between the check
+  // and the fill; a key whose read was admitted before a write of the worker may not be filled
+  // (the Redis answer may predate the write, which L1 already holds).
+  std::lock_guard<std::mutex> lock(worker.mu);
   for (size_t i = 0; i < ask.size(); ++i) {
     v1::GetResponse* t = targets[i];
     if (!values[i].has_value()) {
@@ -436,7 +483,7 @@ void Cache::ReadThrough(RedisConnection& conn, const std::vector<std::string_vie
       continue;
     }
     RedisValue& v = *values[i];
-    l1_.Set(ask[i], v.value, v.ttl_ms < 0 ? 0 : v.ttl_ms);
+    if (ask_epochs[i] == worker.write_epoch) l1_.Set(ask[i], v.value, v.ttl_ms < 0 ? 0 : v.ttl_ms);
     t->set_found(true);
     t->set_ttl_ms(v.ttl_ms);
     t->set_tier(v1::CACHE_TIER_REDIS);
@@ -493,7 +540,6 @@ void Cache::WriteThrough(RedisConnection& conn, const std::vector<const v1::SetR
       }
     }
   }
-  for (const v1::SetRequest* e : entries) l1_.Set(e->key(), e->value(), e->ttl_ms());
 }
 
 void Cache::Get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
@@ -516,8 +562,10 @@ void Cache::Get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
     return Finish(Op::kGet, start, done, absl::OkStatus());
   }
   if (workers_.empty()) return Finish(Op::kGet, start, done, NotStarted());
-  if (!breaker_.AllowRequest()) {
-    // Redis is not being used: the answer needs no I/O.
+  const size_t worker = WorkerIndex(req.key());
+  if (!breaker_.AllowRequest() && !WritesQueued(worker)) {
+    // Redis is not being used and no admitted write of the key's worker is still on its way to
+    // the replay queue: the answer needs no I/O.
     if (!AnswerFromReplay(req.key(), resp)) MarkNotFound(resp);
     return Finish(Op::kGet, start, done, absl::OkStatus());
   }
@@ -526,7 +574,7 @@ void Cache::Get(const v1::GetRequest& req, v1::GetResponse* resp, Done done) {
   });
   job.read_keys.push_back(req.key());
   job.read_entries.push_back(resp);
-  Dispatch(WorkerIndex(req.key()), std::move(job));
+  Dispatch(worker, std::move(job));
 }
 
 void Cache::Set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
@@ -539,11 +587,28 @@ void Cache::Set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
     return Finish(Op::kSet, start, done, absl::OkStatus());
   }
   if (workers_.empty()) return Finish(Op::kSet, start, done, NotStarted());
+  const size_t worker = WorkerIndex(req.key());
+  if (options_.write_behind && workers_[worker]->queued_writes.load(std::memory_order_relaxed) <
+                                   static_cast<int64_t>(worker_capacity_ / 2)) {
+    // Answered once admitted: the write is in L1 and queued on its key's worker, which sends it
+    // to Redis (or the replay queue) in its next pipeline. Allocates the request's copy. Past
+    // half the worker's queue bound (a slow or stalled Redis), Sets are answered after Redis
+    // again, which slows writers down before the bound rejects anything.
+    Job job = WriteJob([](absl::Status) {});
+    job.write_behind = true;
+    job.owned_write = std::make_unique<v1::SetRequest>(req);
+    job.writes.push_back(job.owned_write.get());
+    absl::Status rejected;
+    if (!Dispatch(worker, std::move(job), /*force=*/false, &rejected)) {
+      return Finish(Op::kSet, start, done, std::move(rejected));
+    }
+    return Finish(Op::kSet, start, done, absl::OkStatus());
+  }
   Job job = WriteJob([this, start, done = std::move(done)](absl::Status status) mutable {
     Finish(Op::kSet, start, done, std::move(status));
   });
   job.writes.push_back(&req);
-  Dispatch(WorkerIndex(req.key()), std::move(job));
+  Dispatch(worker, std::move(job));
 }
 
 void Cache::Delete(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) {
@@ -613,7 +678,14 @@ void Cache::MGet(const v1::MGetRequest& req, v1::MGetResponse* resp, Done done) 
   if (!missing.empty() && redis_enabled() && workers_.empty()) {
     return Finish(Op::kMGet, start, done, NotStarted());
   }
-  if (missing.empty() || !redis_enabled() || !breaker_.AllowRequest()) {
+  const auto writes_queued_for_missing = [&] {
+    for (int i : missing) {
+      if (WritesQueued(WorkerIndex(req.keys(i)))) return true;
+    }
+    return false;
+  };
+  if (missing.empty() || !redis_enabled() ||
+      (!breaker_.AllowRequest() && !writes_queued_for_missing())) {
     for (int i : missing) {
       v1::GetResponse* entry = resp->mutable_entries(i);
       if (!redis_enabled() || !AnswerFromReplay(req.keys(i), entry)) MarkNotFound(entry);
@@ -935,6 +1007,7 @@ nlohmann::json Cache::StatusJson() const {
                  {"queue_max_bytes", options_.replay_queue_max_bytes},
                  {"overflow_total", s.replay_overflow_total()},
                  {"replayed_total", replayed_total_.load()}};
+  j["writes"] = {{"write_behind", options_.write_behind}, {"in_flight", writes_in_flight()}};
   j["requests_rejected_overloaded_total"] = rejected_overload_.load();
   j["warmed_keys"] = warmed_keys_;
   return j;

@@ -1,11 +1,13 @@
-// Cache: the cache service's logic (no gRPC). Two tiers — L1 (in-process LRU+TTL, L1Cache) and
-// Redis (shared by every cache instance) — with a circuit breaker around Redis and a replay queue
-// so that a Redis outage costs clients nothing:
+// Cache: the cache service's logic (no gRPC). Two tiers — L1 (in-process, TTL, second-chance
+// eviction: L1Cache) and Redis (shared by every cache instance) — with a circuit breaker around
+// Redis and a replay queue so that a Redis outage costs clients nothing:
 //  - reads: L1 → pending replay writes → Redis (filling L1) → miss;
-//  - writes: Redis and L1, in that order, on the key's worker thread; when the breaker is not
-//    closed, a direct write fails, or the key already has a pending write, the write goes to L1
-//    and to the replay queue instead (coalesced per key, newest wins, Deletes as tombstones) and
-//    the recovery thread replays it once Redis answers again;
+//  - writes: L1 when the write is admitted to its key's worker queue (under that worker's lock,
+//    so L1 sees a key's writes in queue order), then Redis on the worker thread; when the breaker
+//    is not closed, a direct write fails, or the key already has a pending write, the write goes
+//    to the replay queue instead (coalesced per key, newest wins, Deletes as tombstones) and the
+//    recovery thread replays it once Redis answers again. A unary Set is answered at admission
+//    (write-behind, CacheOptions::write_behind), MSet after its Redis pipeline;
 //  - clients get no errors from a down or slow Redis: they get L1's answer.
 //
 // Threads: every Redis command runs on the cache's own threads — `redis_pool_size` workers, each
@@ -62,6 +64,10 @@ struct CacheOptions {
   size_t replay_queue_max_bytes = size_t{256} << 20;
   // Requests waiting for a worker, over all workers.
   size_t worker_queue_max = 16384;
+  // Unary Set is acknowledged once the write is in L1 and admitted to its key's worker queue
+  // (write-behind), instead of after Redis has acked it. The worker sends it to Redis in its next
+  // pipeline, or to the replay queue if Redis is down; Stop() drains it. See README "Writes".
+  bool write_behind = false;
   BreakerOptions breaker;
   // Warming at Start(): these keys, then up to l1.max_entries keys with this prefix (if not
   // empty), are loaded from Redis into L1.
@@ -115,6 +121,9 @@ class Cache {
   // Redis round trips (pipelines) made for request traffic (reads, writes, deletes) since
   // construction; with requests merged per worker this is far below the request count.
   uint64_t redis_pipelines_total() const { return redis_pipelines_.load(); }
+  // Writes admitted to the workers (in L1, answered if write-behind) and not yet sent to Redis
+  // or put in the replay queue.
+  uint64_t writes_in_flight() const;
   // Keys loaded into L1 by warming at Start().
   size_t warmed_keys() const { return warmed_keys_; }
 
@@ -133,6 +142,13 @@ class Cache {
     absl::InlinedVector<std::string_view, 1> read_keys;     // kRead
     absl::InlinedVector<v1::GetResponse*, 1> read_entries;  // kRead, parallel to read_keys
     absl::InlinedVector<const v1::SetRequest*, 1> writes;   // kWrite
+    // kWrite of a write-behind Set: the request copy `writes` points to (the caller's request is
+    // gone once it has been answered).
+    std::unique_ptr<v1::SetRequest> owned_write;
+    bool write_behind = false;  // kWrite already answered: nobody waits for this job
+    // kRead: the worker's write_epoch when the job was admitted; its Redis answers may fill L1
+    // only if no write was admitted to the worker since (else L1 may already hold newer values).
+    uint64_t admit_epoch = 0;
     // kRead / kWrite: called once the pipeline is done (OK) or with the rejection.
     absl::AnyInvocable<void(absl::Status) &&> done;
     size_t size() const { return kind == Kind::kRead ? read_keys.size() : writes.size(); }
@@ -142,6 +158,10 @@ class Cache {
     std::condition_variable cv;
     std::deque<Job> queue ABSL_GUARDED_BY(mu);
     bool stopping ABSL_GUARDED_BY(mu) = false;
+    // Write jobs admitted so far (each one's L1 update happened at admission).
+    uint64_t write_epoch ABSL_GUARDED_BY(mu) = 0;
+    // Write jobs admitted and not yet processed by the worker.
+    std::atomic<int64_t> queued_writes{0};
     std::unique_ptr<RedisConnection> conn;
     std::thread thread;
   };
@@ -149,10 +169,15 @@ class Cache {
 
   bool redis_enabled() const { return options_.redis.has_value(); }
   size_t WorkerIndex(std::string_view key) const;
-  // Queues `job` on worker `index`. `force` ignores the bound (used for the 2nd..nth part of a
-  // batch already admitted). False if the queue is full or the cache is stopping (the job has
-  // then been answered with the rejection).
-  bool Dispatch(size_t index, Job job, bool force = false);
+  // Queues `job` on worker `index`; a write job's entries go to L1 at the same time, under the
+  // worker's lock. `force` ignores the bound (used for the 2nd..nth part of a batch already
+  // admitted). False if the queue is full or the cache is stopping (the job has then been
+  // answered with the rejection, also stored in *rejection if not null; nothing was written).
+  bool Dispatch(size_t index, Job job, bool force = false, absl::Status* rejection = nullptr);
+  // Whether worker `index` has admitted writes it has not processed yet.
+  bool WritesQueued(size_t index) const {
+    return workers_[index]->queued_writes.load(std::memory_order_acquire) > 0;
+  }
   static Job TaskJob(Task task);
   static Job ReadJob(absl::AnyInvocable<void(absl::Status) &&> done);
   static Job WriteJob(absl::AnyInvocable<void(absl::Status) &&> done);
@@ -164,12 +189,14 @@ class Cache {
 
   // Worker-side steps (run on the key's worker).
   // Answers entries[i] for keys[i] (all L1 misses): pending replay write, else Redis (filling
-  // L1), else not found. A Redis failure is recorded in the breaker and answers "not found".
-  void ReadThrough(RedisConnection& conn, const std::vector<std::string_view>& keys,
-                   const std::vector<v1::GetResponse*>& entries);
+  // L1 if no write was admitted to `worker` since epochs[i]), else not found. A Redis failure is
+  // recorded in the breaker and answers "not found".
+  void ReadThrough(Worker& worker, const std::vector<std::string_view>& keys,
+                   const std::vector<v1::GetResponse*>& entries,
+                   const std::vector<uint64_t>& epochs);
   // Answers `entry` from a pending replay write if there is one; returns whether it did.
   bool AnswerFromReplay(std::string_view key, v1::GetResponse* entry) const;
-  // Writes entries to Redis (directly or via the replay queue), then to L1.
+  // Writes entries to Redis (directly or via the replay queue); L1 was written at admission.
   void WriteThrough(RedisConnection& conn, const std::vector<const v1::SetRequest*>& entries);
   void QueueForReplay(std::string_view key, std::shared_ptr<const std::string> value,
                       int64_t ttl_ms);

@@ -10,6 +10,8 @@
 #include <new>
 #include <random>
 
+#include "absl/base/attributes.h"
+
 namespace tickmesh::cache {
 namespace {
 
@@ -67,14 +69,15 @@ L1Cache::L1Cache(const L1Options& options)
   // Entry indices are 32-bit (kNil excluded).
   shard_max_entries_ = std::clamp<size_t>((options.max_entries + n - 1) / n, 1, size_t{kNil} / 4);
   shard_max_bytes_ = std::max<size_t>(1, (options.max_bytes + n - 1) / n);
-  shards_.reserve(n);
-  for (size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
+  shard_count_ = n;
+  shards_ = std::make_unique<Shard[]>(n);
 }
 
 L1Cache::~L1Cache() {
-  for (auto& shard : shards_) {
-    SpinLockGuard lock(shard->mu);
-    for (Block* b : shard->blocks) ::operator delete(b);
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& shard = shards_[i];
+    SpinLockGuard lock(shard.mu);
+    for (Block* b : shard.blocks) ::operator delete(b);
   }
 }
 
@@ -117,7 +120,7 @@ inline bool KeyEquals(const char* a, const char* b, size_t n) {
 
 }  // namespace
 
-uint64_t L1Cache::Hash(std::string_view key) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t L1Cache::Hash(std::string_view key) {
   // Inline multiply-fold hash over 16-byte blocks (Debian's absl::Hash of a string is an
   // out-of-line call, about a fifth of a hot get). Every output bit depends on every input bit
   // after the final fold, which the shard (top byte) and slot (low bits) selection rely on.
@@ -158,7 +161,14 @@ Block* NewBlock(size_t payload) {
 
 }  // namespace
 
-int64_t L1Cache::Find(const Shard& shard, uint64_t hash, std::string_view key) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void L1Cache::PrefetchSlot(const Shard& shard, uint64_t hash) {
+  const Slot* slots = shard.slots_hint.load(std::memory_order_relaxed);
+  const uint32_t mask = shard.mask_hint.load(std::memory_order_relaxed);
+  if (slots != nullptr) __builtin_prefetch(slots + (static_cast<uint32_t>(hash) & mask));
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline int64_t L1Cache::Find(const Shard& shard, uint64_t hash,
+                                                          std::string_view key) {
   if (shard.slots.empty()) return -1;
   const uint32_t tag = static_cast<uint32_t>(hash);
   size_t i = tag & shard.mask;
@@ -205,15 +215,17 @@ void L1Cache::PushFront(Shard& shard, uint32_t idx) {
   shard.head = idx;
 }
 
-void L1Cache::Touch(Shard& shard, uint32_t idx, Block* block) {
-  // Each move to the front increments shard.seq, and only a move can put an entry in front of
-  // this one, so its position is at most shard.seq - block->seq. Entries that close to the front
-  // are left in place: strict LRU order except within the most recent quarter (exact below four
-  // entries), and no writes to neighbouring entries on hits of hot keys.
-  if (shard.head == idx || shard.seq - block->seq < shard.size / 4) return;
-  Unlink(shard, idx);
-  PushFront(shard, idx);
-  block->seq = ++shard.seq;
+uint32_t L1Cache::NextVictim(Shard& shard) const {
+  // Each pass over a used entry unmarks it, so this ends within one lap of the queue: amortised
+  // one requeue per hit since the entry was last examined.
+  while (true) {
+    const uint32_t idx = shard.tail;
+    Block* b = shard.blocks[idx];
+    if (!b->used || shard.head == idx || Expired(*b)) return idx;
+    b->used = false;
+    Unlink(shard, idx);
+    PushFront(shard, idx);
+  }
 }
 
 void L1Cache::GrowIfNeeded(Shard& shard) {
@@ -228,6 +240,8 @@ void L1Cache::GrowIfNeeded(Shard& shard) {
     while (shard.slots[i].idx != kNil) i = (i + 1) & shard.mask;
     shard.slots[i] = s;
   }
+  shard.slots_hint.store(shard.slots.data(), std::memory_order_relaxed);
+  shard.mask_hint.store(shard.mask, std::memory_order_relaxed);
 }
 
 void L1Cache::Insert(Shard& shard, Block* block) {
@@ -246,8 +260,8 @@ void L1Cache::Insert(Shard& shard, Block* block) {
   size_t i = tag & shard.mask;
   while (shard.slots[i].idx != kNil) i = (i + 1) & shard.mask;
   shard.slots[i] = Slot{tag, idx, block};
+  block->used = false;
   PushFront(shard, idx);
-  block->seq = ++shard.seq;
   ++shard.size;
   shard.bytes += block->charge();
 }
@@ -284,27 +298,27 @@ void L1Cache::EraseAt(Shard& shard, size_t slot) { ::operator delete(Detach(shar
 void L1Cache::EvictToFit(Shard& shard) {
   while (shard.tail != kNil &&
          (shard.size > shard_max_entries_ || shard.bytes > shard_max_bytes_)) {
-    if (Expired(*shard.blocks[shard.tail])) {
+    const uint32_t victim = NextVictim(shard);
+    if (Expired(*shard.blocks[victim])) {
       ++shard.expirations;
     } else {
       ++shard.evictions;
     }
-    EraseAt(shard, SlotOf(shard, shard.tail));
+    EraseAt(shard, SlotOf(shard, victim));
   }
 }
 
 bool L1Cache::Get(std::string_view key, std::string* value, int64_t* ttl_ms) {
   const uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
+  PrefetchSlot(shard, hash);
   SpinLockGuard lock(shard.mu);
   const int64_t pos = Find(shard, hash, key);
   if (pos < 0) {
     ++shard.misses;
     return false;
   }
-  const Slot& slot = shard.slots[static_cast<size_t>(pos)];
-  const uint32_t idx = slot.idx;
-  Block* b = slot.block;
+  Block* b = shard.slots[static_cast<size_t>(pos)].block;
   int64_t ttl = -1;
   if (b->expire_at_ms != 0) {
     const int64_t now = clock_->NowMs();
@@ -316,11 +330,15 @@ bool L1Cache::Get(std::string_view key, std::string* value, int64_t* ttl_ms) {
     }
     ttl = b->expire_at_ms - now;
   }
-  // Start the loads a hit needs next (LRU links, the value's later cache lines) in parallel
-  // rather than one after the other: a cold entry costs about two memory latencies, not five.
-  __builtin_prefetch(&shard.links[idx]);
-  for (size_t off = 64; off < b->value_len; off += 64) __builtin_prefetch(b->value() + off);
-  Touch(shard, idx, b);
+  // Start the loads of the entry's later cache lines (the rest of the key, the value) in
+  // parallel rather than one after the other: a cold entry costs about two memory latencies, not
+  // four.
+  const char* const last = b->value() + b->value_len - 1;
+  for (const char* p = reinterpret_cast<const char*>(b) + 64; p < last; p += 64) {
+    __builtin_prefetch(p);
+  }
+  __builtin_prefetch(last);
+  MarkUsed(b);
   value->assign(b->value(), b->value_len);
   *ttl_ms = ttl;
   ++shard.hits;
@@ -357,7 +375,7 @@ bool L1Cache::Set(std::string_view key, std::string_view value, int64_t ttl_ms) 
       nb->hash = hash;
       nb->key_len = b->key_len;
       std::memcpy(nb->key(), b->key(), b->key_len);
-      nb->seq = b->seq;
+      nb->used = b->used;
       ::operator delete(b);
       shard.blocks[idx] = b = nb;
       shard.slots[static_cast<size_t>(pos)].block = nb;
@@ -366,19 +384,20 @@ bool L1Cache::Set(std::string_view key, std::string_view value, int64_t ttl_ms) 
     b->value_len = static_cast<uint32_t>(value.size());
     b->expire_at_ms = expire_at;
     shard.bytes += b->charge();
-    Touch(shard, idx, b);
+    MarkUsed(b);
     EvictToFit(shard);
     return true;
   }
   Block* b = nullptr;
   if (shard.size >= shard_max_entries_ && shard.tail != kNil) {
-    // Full: recycle the least recently used entry's storage if it is large enough.
-    if (Expired(*shard.blocks[shard.tail])) {
+    // Full: recycle the next victim's storage if it is large enough.
+    const uint32_t victim = NextVictim(shard);
+    if (Expired(*shard.blocks[victim])) {
       ++shard.expirations;
     } else {
       ++shard.evictions;
     }
-    b = Detach(shard, SlotOf(shard, shard.tail));
+    b = Detach(shard, SlotOf(shard, victim));
     if (b->capacity < payload) {
       ::operator delete(b);
       b = nullptr;
@@ -419,7 +438,8 @@ bool L1Cache::Contains(std::string_view key) const {
 
 L1Stats L1Cache::Stats() const {
   L1Stats s;
-  for (const auto& shard : shards_) {
+  for (size_t i = 0; i < shard_count_; ++i) {
+    const Shard* shard = &shards_[i];
     SpinLockGuard lock(shard->mu);
     s.hits += shard->hits;
     s.misses += shard->misses;
@@ -434,7 +454,8 @@ L1Stats L1Cache::Stats() const {
 
 size_t L1Cache::entries() const {
   size_t n = 0;
-  for (const auto& shard : shards_) {
+  for (size_t i = 0; i < shard_count_; ++i) {
+    const Shard* shard = &shards_[i];
     SpinLockGuard lock(shard->mu);
     n += shard->size;
   }
@@ -443,7 +464,8 @@ size_t L1Cache::entries() const {
 
 size_t L1Cache::bytes() const {
   size_t n = 0;
-  for (const auto& shard : shards_) {
+  for (size_t i = 0; i < shard_count_; ++i) {
+    const Shard* shard = &shards_[i];
     SpinLockGuard lock(shard->mu);
     n += shard->bytes;
   }

@@ -1,5 +1,6 @@
-// L1Cache: the cache service's in-process first tier — an LRU with per-key TTL, split into
-// independently locked shards, bounded both by entry count and by bytes. It is also what serves
+// L1Cache: the cache service's in-process first tier — an LRU-approximating cache (second-chance
+// / CLOCK eviction) with per-key TTL, split into independently locked shards, bounded both by
+// entry count and by bytes. It is also what serves
 // reads and takes writes while Redis is unreachable.
 //
 // Example:
@@ -114,7 +115,7 @@ class ABSL_SCOPED_LOCKABLE SpinLockGuard {
 class L1Cache {
  public:
   // Bytes charged per entry on top of key and value (entry header, allocator rounding, index
-  // slot, LRU links). The real figure is about 70-90 B (see README); this is the accounted one.
+  // slot, queue links). The real figure is about 70-90 B (see README); this is the accounted one.
   static constexpr size_t kEntryOverheadBytes = 96;
 
   explicit L1Cache(const L1Options& options);
@@ -123,17 +124,21 @@ class L1Cache {
   L1Cache& operator=(const L1Cache&) = delete;
 
   // If `key` holds a live entry: copies its value into *value (reusing its capacity), sets
-  // *ttl_ms to the remaining TTL in ms (-1 = no expiry), marks it most recently used and returns
-  // true. An expired entry is removed and reported as a miss. Counts a hit or a miss.
-  // Allocates only if *value's capacity is too small; reads the clock only for entries with a
-  // TTL.
+  // *ttl_ms to the remaining TTL in ms (-1 = no expiry), marks it used (it will survive the next
+  // eviction pass over it, see Set) and returns true. An expired entry is removed and reported as
+  // a miss. Counts a hit or a miss. Allocates only if *value's capacity is too small; reads the
+  // clock only for entries with a TTL; writes nothing to the entry when it is already marked.
   bool Get(std::string_view key, std::string* value, int64_t* ttl_ms);
 
-  // Inserts or replaces `key`; ttl_ms <= 0 means no expiry. Evicts least recently used entries
-  // of the shard until the bounds hold. Returns false (and stores nothing, removing any older
-  // value of `key`) if the entry alone exceeds the shard's byte budget. Replacing an entry whose
-  // storage is large enough allocates nothing; inserting into a full shard reuses the evicted
-  // entry's storage when it is large enough.
+  // Inserts or replaces `key`; ttl_ms <= 0 means no expiry. Evicts entries of the shard until
+  // the bounds hold, in second-chance order: the shard's entries form a queue by insertion; the
+  // oldest entry is evicted unless it was used (Get or overwrite) since it last reached the head
+  // of the queue, in which case it is unmarked and requeued as the newest. So an entry used since
+  // the last pass always outlives one that was not, and among unused entries the oldest goes
+  // first (see README "L1 design"). Returns false (and stores nothing, removing any older value
+  // of `key`) if the entry alone exceeds the shard's byte budget. Replacing an entry whose storage
+  // is large enough allocates nothing; inserting into a full shard reuses the evicted entry's
+  // storage when it is large enough.
   bool Set(std::string_view key, std::string_view value, int64_t ttl_ms);
 
   // Removes `key`; returns true if a live entry was removed.
@@ -154,16 +159,16 @@ class L1Cache {
   struct Block {
     uint64_t hash;
     int64_t expire_at_ms;  // 0 = never
-    uint64_t seq;          // the shard's promotion count when this entry last went to the front
     uint32_t key_len;
     uint32_t value_len;
     uint32_t capacity;  // bytes available after the header
+    bool used;          // used since it was inserted or last requeued (second chance)
     char* key() { return reinterpret_cast<char*>(this + 1); }
     const char* key() const { return reinterpret_cast<const char*>(this + 1); }
     char* value() { return key() + key_len; }
     size_t charge() const { return size_t{key_len} + value_len + kEntryOverheadBytes; }
   };
-  // Doubly linked LRU list through entry indices (kNil ends it).
+  // Doubly linked eviction queue through entry indices (kNil ends it).
   struct Links {
     uint32_t prev;
     uint32_t next;
@@ -180,11 +185,10 @@ class L1Cache {
 
   struct alignas(64) Shard {
     mutable SpinLock mu;
-    uint32_t head ABSL_GUARDED_BY(mu) = kNil;  // most recently used
-    uint32_t tail ABSL_GUARDED_BY(mu) = kNil;  // least recently used
+    uint32_t head ABSL_GUARDED_BY(mu) = kNil;  // newest in the eviction queue
+    uint32_t tail ABSL_GUARDED_BY(mu) = kNil;  // oldest: the next eviction candidate
     uint32_t size ABSL_GUARDED_BY(mu) = 0;
     uint32_t free_head ABSL_GUARDED_BY(mu) = kNil;  // recycled entry indices, through links.next
-    uint64_t seq ABSL_GUARDED_BY(mu) = 0;           // moves to the LRU front so far
     size_t bytes ABSL_GUARDED_BY(mu) = 0;
     uint64_t hits ABSL_GUARDED_BY(mu) = 0;
     uint64_t misses ABSL_GUARDED_BY(mu) = 0;
@@ -195,29 +199,42 @@ class L1Cache {
     std::vector<Links> links ABSL_GUARDED_BY(mu);
     std::vector<Slot> slots ABSL_GUARDED_BY(mu);  // power-of-two size, at most 3/4 full
     uint32_t mask ABSL_GUARDED_BY(mu) = 0;
+    // Copies of slots.data() and mask, readable without the lock, only ever used as a prefetch
+    // hint: a get starts loading its index slot before it takes the lock (a prefetch is not
+    // ordered by the lock's atomic exchange, so the two overlap). A stale value is harmless (a
+    // prefetch of any address is).
+    std::atomic<const Slot*> slots_hint{nullptr};
+    std::atomic<uint32_t> mask_hint{0};
   };
 
   static uint64_t Hash(std::string_view key);
   // The hash's top byte scaled to the shard count (no division); the index uses the low bits.
-  Shard& ShardFor(uint64_t hash) const { return *shards_[((hash >> 56) * shards_.size()) >> 8]; }
+  Shard& ShardFor(uint64_t hash) const { return shards_[((hash >> 56) * shard_count_) >> 8]; }
+  // Starts loading the index slot of `hash` (no lock needed; see Shard::slots_hint).
+  static void PrefetchSlot(const Shard& shard, uint64_t hash);
   // Slot position holding `key`, or -1. Caller holds shard.mu.
   static int64_t Find(const Shard& shard, uint64_t hash, std::string_view key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Unlinks and frees the entry in `slot` (its storage is freed). Caller holds shard.mu.
   static void EraseAt(Shard& shard, size_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
-  // Takes entry `idx` out of its slot and the LRU list without freeing its block; returns the
+  // Takes entry `idx` out of its slot and the eviction queue without freeing its block; returns the
   // block. Caller holds shard.mu.
   static Block* Detach(Shard& shard, size_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   static void Unlink(Shard& shard, uint32_t idx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   static void PushFront(Shard& shard, uint32_t idx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
-  // Marks a hit/overwrite: moves the entry to the LRU front unless it is provably within the
-  // most recent quarter of the list already (see README "L1 design").
-  static void Touch(Shard& shard, uint32_t idx, Block* block)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
-  // Inserts a new entry (index slot, LRU front). Caller holds shard.mu.
+  // Marks a hit/overwrite: sets the entry's `used` bit, with no write when it is already set (a
+  // hot key's hits leave its cache lines clean and the queue untouched).
+  static void MarkUsed(Block* block) {
+    if (!block->used) block->used = true;
+  }
+  // The entry to evict next: the queue's oldest entry that is expired or unused; used entries
+  // passed over on the way are unmarked and requeued as newest. Shard not empty. Caller holds
+  // shard.mu.
+  uint32_t NextVictim(Shard& shard) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Inserts a new entry (index slot, queue head, unmarked). Caller holds shard.mu.
   static void Insert(Shard& shard, Block* block) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   static void GrowIfNeeded(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
-  // Evicts from the LRU tail until the shard is within its bounds. Caller holds shard.mu.
+  // Evicts (NextVictim) until the shard is within its bounds. Caller holds shard.mu.
   void EvictToFit(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Position of the slot that indexes entry `idx`. Caller holds shard.mu.
   static size_t SlotOf(const Shard& shard, uint32_t idx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
@@ -228,7 +245,8 @@ class L1Cache {
   const Clock* clock_;
   size_t shard_max_entries_;
   size_t shard_max_bytes_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  size_t shard_count_;
+  std::unique_ptr<Shard[]> shards_;  // contiguous: a get finds its shard with no pointer chase
 };
 
 }  // namespace tickmesh::cache

@@ -66,6 +66,8 @@ TEST_F(CacheRedisTest, WritesReachRedisAndReadsFillL1) {
 
   ASSERT_TRUE(Set(cache, "position:paper:BTC-USDT", std::string("\x01\x00\x02", 3)).ok());
   ASSERT_TRUE(Set(cache, "ttl-key", "v", 60000).ok());
+  // Write-behind: answered once queued; Redis has them after the worker's next pipeline.
+  ASSERT_TRUE(WaitFor([&] { return cache.writes_in_flight() == 0; }));
   EXPECT_EQ(redis_.Cli("EXISTS position:paper:BTC-USDT"), "1");
   EXPECT_EQ(RedisValues(redis_, {"position:paper:BTC-USDT"})[0], std::string("\x01\x00\x02", 3));
   const int pttl = std::stoi(redis_.Cli("PTTL ttl-key"));
@@ -181,6 +183,60 @@ TEST_F(CacheRedisTest, MergedPipelinesKeepQueueOrderBetweenReadsAndWrites) {
   }
 }
 
+TEST_F(CacheRedisTest, ReadThroughAnsweredAfterANewerSetDoesNotPutTheOlderValueInL1) {
+  CacheOptions o = OptionsFor(redis_);
+  o.redis_pool_size = 1;
+  o.redis_timeout_ms = 3000;  // the DEBUG SLEEP below is slow, not down
+  Cache cache(o);
+  cache.Start();
+  ASSERT_EQ(redis_.Cli("SET k old"), "OK");
+  std::thread sleeper([&] { redis_.Cli("DEBUG SLEEP 0.4"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // An L1 miss: its Redis read is sent and waits behind the sleep...
+  v1::GetRequest get;
+  get.set_key("k");
+  v1::GetResponse during;
+  std::promise<absl::Status> get_done;
+  cache.Get(get, &during, [&](absl::Status s) { get_done.set_value(std::move(s)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // ...while a newer value is written (and, write-behind, answered at once).
+  ASSERT_TRUE(Set(cache, "k", "new").ok());
+  auto fut = get_done.get_future();
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_TRUE(fut.get().ok());
+  sleeper.join();
+  EXPECT_EQ(during.value(), "old");  // read before the write reached Redis
+  // The older Redis answer must not have replaced the newer value in L1.
+  v1::GetResponse after;
+  ASSERT_TRUE(Get(cache, "k", &after).ok());
+  EXPECT_EQ(after.value(), "new");
+  EXPECT_EQ(after.tier(), v1::CACHE_TIER_L1);
+  ASSERT_TRUE(WaitFor([&] { return cache.writes_in_flight() == 0; }));
+  EXPECT_EQ(redis_.Cli("GET k"), "new");
+}
+
+TEST_F(CacheRedisTest, StalledRedisSlowsWriteBehindSetsDownInsteadOfRejectingThem) {
+  CacheOptions o = OptionsFor(redis_);
+  o.redis_pool_size = 1;
+  o.redis_timeout_ms = 3000;  // slow, not down: the breaker stays closed
+  o.worker_queue_max = 64;
+  Cache cache(o);
+  cache.Start();
+  std::thread sleeper([&] { redis_.Cli("DEBUG SLEEP 0.3"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Far more Sets than the worker queue holds, one after the other, while the worker waits for
+  // Redis: past half the bound they are answered after Redis again, so none is rejected.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(Set(cache, "stall" + std::to_string(i % 10), std::to_string(i)).ok()) << i;
+  }
+  sleeper.join();
+  ASSERT_TRUE(WaitFor([&] { return cache.writes_in_flight() == 0; }));
+  for (int i = 190; i < 200; ++i) {
+    EXPECT_EQ(redis_.Cli("GET stall" + std::to_string(i % 10)), std::to_string(i));
+  }
+  EXPECT_EQ(cache.Stats().replay_queue_depth(), 0u);
+}
+
 TEST_F(CacheRedisTest, MSetPipelinesAndMGetAnswersInRequestOrder) {
   Cache cache(OptionsFor(redis_));
   cache.Start();
@@ -250,7 +306,7 @@ TEST_F(CacheRedisTest, SigkillOutageCausesNoClientErrorsAndReplayRestoresNewestV
 
   ASSERT_TRUE(redis_.Start().ok());  // same port, empty
   ASSERT_TRUE(WaitFor([&] {
-    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+    return cache.writes_in_flight() == 0 && cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
            cache.Stats().replay_queue_depth() == 0;
   })) << "breaker "
       << v1::BreakerState_Name(cache.breaker_state()) << " depth "
@@ -294,7 +350,7 @@ TEST_F(CacheRedisTest, RedisRestartingEmptyKeepsServingFromL1AndReplaysNewWrites
 
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Set(cache, "new" + std::to_string(i), "n").ok());
   ASSERT_TRUE(WaitFor([&] {
-    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+    return cache.writes_in_flight() == 0 && cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
            cache.Stats().replay_queue_depth() == 0;
   }));
   std::vector<std::string> keys;
@@ -325,7 +381,7 @@ TEST_F(CacheRedisTest, SlowRedisTripsBreakerAndRecovers) {
   EXPECT_EQ(errors, 0);
   EXPECT_GE(cache.breaker_opened_total(), 1u) << "a 300 ms stall must trip a 50 ms timeout";
   ASSERT_TRUE(WaitFor([&] {
-    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+    return cache.writes_in_flight() == 0 && cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
            cache.Stats().replay_queue_depth() == 0;
   }));
   std::vector<std::string> keys;
@@ -333,8 +389,11 @@ TEST_F(CacheRedisTest, SlowRedisTripsBreakerAndRecovers) {
   const auto values = RedisValues(redis_, keys);
   for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(values[i], newest[keys[i]]) << keys[i];
   // And Redis is used directly again.
+  const uint64_t replayed = cache.replayed_total();
   ASSERT_TRUE(Set(cache, "after", "ok").ok());
+  ASSERT_TRUE(WaitFor([&] { return cache.writes_in_flight() == 0; }));
   EXPECT_EQ(redis_.Cli("GET after"), "ok");
+  EXPECT_EQ(cache.replayed_total(), replayed);
 }
 
 TEST_F(CacheRedisTest, ReplayOverflowIsCountedAndShownInStats) {
@@ -345,6 +404,7 @@ TEST_F(CacheRedisTest, ReplayOverflowIsCountedAndShownInStats) {
   redis_.Kill();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(Set(cache, "o" + std::to_string(i), "x").ok());
   // The first failures happen while the breaker is still closed; all ten reach the queue's door.
+  ASSERT_TRUE(WaitFor([&] { return cache.writes_in_flight() == 0; }));
   const v1::StatsResponse st = cache.Stats();
   EXPECT_EQ(st.replay_queue_depth(), 5u);
   EXPECT_EQ(st.replay_overflow_total(), 5u);
@@ -387,7 +447,7 @@ TEST_F(CacheRedisTest, StartsWithRedisDownAndCatchesUp) {
   ASSERT_TRUE(Set(cache, "early", "1").ok());
   ASSERT_TRUE(redis_.Start().ok());
   ASSERT_TRUE(WaitFor([&] {
-    return cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
+    return cache.writes_in_flight() == 0 && cache.breaker_state() == v1::BREAKER_STATE_CLOSED &&
            cache.Stats().replay_queue_depth() == 0;
   }));
   EXPECT_EQ(redis_.Cli("GET early"), "1");

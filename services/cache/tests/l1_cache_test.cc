@@ -95,6 +95,60 @@ TEST(L1Cache, EvictsLeastRecentlyUsedWhenEntryBoundReached) {
   EXPECT_EQ(c.Stats().evictions, 1u);
 }
 
+TEST(L1Cache, EntriesUsedSinceTheLastPassOutliveEveryUnusedEntry) {
+  constexpr int kCap = 100;
+  L1Cache c(OneShard(kCap, 1 << 20));
+  for (int i = 0; i < kCap; ++i) c.Set("k" + std::to_string(i), "v", 0);
+  // Use every third key, scattered over the whole queue (oldest included).
+  for (int i = 0; i < kCap; i += 3) ASSERT_EQ(GetOr(c, "k" + std::to_string(i)), "v");
+  // Insert as many new keys as there are unused old ones: exactly the unused ones must go.
+  const int unused = kCap - (kCap + 2) / 3;
+  for (int i = 0; i < unused; ++i) c.Set("n" + std::to_string(i), "v", 0);
+  EXPECT_EQ(c.Stats().evictions, static_cast<uint64_t>(unused));
+  for (int i = 0; i < kCap; ++i) {
+    const bool used = i % 3 == 0;
+    EXPECT_EQ(c.Contains("k" + std::to_string(i)), used) << "k" << i;
+  }
+  for (int i = 0; i < unused; ++i) EXPECT_TRUE(c.Contains("n" + std::to_string(i))) << "n" << i;
+}
+
+TEST(L1Cache, UnusedEntriesAreEvictedOldestFirst) {
+  L1Cache c(OneShard(4, 1 << 20));
+  for (const char* k : {"a", "b", "c", "d"}) c.Set(k, "v", 0);
+  c.Set("e", "v", 0);
+  EXPECT_FALSE(c.Contains("a"));
+  c.Set("f", "v", 0);
+  EXPECT_FALSE(c.Contains("b"));
+  for (const char* k : {"c", "d", "e", "f"}) EXPECT_TRUE(c.Contains(k)) << k;
+}
+
+TEST(L1Cache, SecondChanceIsSpentByOnePassUnlessUsedAgain) {
+  L1Cache c(OneShard(3, 1 << 20));
+  for (const char* k : {"a", "b", "c"}) c.Set(k, "v", 0);
+  ASSERT_EQ(GetOr(c, "a"), "v");
+  c.Set("d", "v", 0);  // a is passed over (requeued, unmarked); b goes
+  EXPECT_FALSE(c.Contains("b"));
+  c.Set("e", "v", 0);  // c goes
+  EXPECT_FALSE(c.Contains("c"));
+  ASSERT_EQ(GetOr(c, "d"), "v");
+  c.Set("f", "v", 0);  // a was not used again since its pass: it goes, before d
+  EXPECT_FALSE(c.Contains("a"));
+  for (const char* k : {"d", "e", "f"}) EXPECT_TRUE(c.Contains(k)) << k;
+}
+
+TEST(L1Cache, HitsOnAHotSetKeepItWhileColdKeysChurn) {
+  // The service's pattern: a small hot set read constantly while a stream of one-off keys is
+  // written. Each cold insert evicts a cold key, never a hot one.
+  L1Cache c(OneShard(64, 1 << 20));
+  for (int i = 0; i < 16; ++i) c.Set("hot" + std::to_string(i), "v", 0);
+  for (int i = 0; i < 5000; ++i) {
+    c.Set("cold" + std::to_string(i), "v", 0);
+    ASSERT_EQ(GetOr(c, "hot" + std::to_string(i % 16)), "v") << "round " << i;
+  }
+  for (int i = 0; i < 16; ++i) EXPECT_TRUE(c.Contains("hot" + std::to_string(i)));
+  EXPECT_EQ(c.entries(), 64u);
+}
+
 TEST(L1Cache, SetRefreshesRecency) {
   L1Cache c(OneShard(2, 1 << 20));
   c.Set("a", "1", 0);
