@@ -136,11 +136,14 @@ class PublishStream {
   std::string last_error_;
 };
 
-// Reads a server stream on its own thread, reopening it after it ends until Stop().
+// Follows a server stream, reopening it after it ends until Stop(). The stream is read with the
+// callback API: each message is handled (and time-stamped) on the gRPC thread that received it,
+// without waking a reader thread first; the follower's own thread only (re)opens streams.
 template <typename Message>
 class Follower {
  public:
-  using Open = std::function<std::unique_ptr<grpc::ClientReader<Message>>(grpc::ClientContext*)>;
+  // Starts the call, e.g. `stub->async()->Subscribe(ctx, &request, reactor)`.
+  using Open = std::function<void(grpc::ClientContext*, grpc::ClientReadReactor<Message>*)>;
   using OnMessage = std::function<void(const Message&, int64_t now_unix_ns)>;
 
   void Start(Open open, OnMessage on_message, std::function<void(const grpc::Status&)> on_end) {
@@ -153,10 +156,8 @@ class Follower {
           if (stop_.load()) break;
           current_ = &ctx;
         }
-        auto reader = open(&ctx);
-        Message msg;
-        while (reader->Read(&msg)) on_message(msg, NowUnixNs());
-        grpc::Status st = reader->Finish();
+        grpc::Status st = runtime::ReadStreamOnCallbacks<Message>(
+            ctx, open, nullptr, [&](const Message& msg) { on_message(msg, NowUnixNs()); });
         {
           std::lock_guard<std::mutex> lock(mu_);
           current_ = nullptr;
@@ -297,8 +298,10 @@ int TickSource::Build(const int64_t* intended, size_t n, uint64_t first, int64_t
       jumped = true;
       ++jumps;
     } else {
-      // Random walk, 2 bp per step, in fixed point.
-      w.price_e8 += int64_t(step_(rng_) * double(w.price_e8) * 2e-4);
+      // Random walk, walk_bps per step (standard deviation), in fixed point; 0 holds the price.
+      if (spec_.walk_bps > 0) {
+        w.price_e8 += int64_t(step_(rng_) * double(w.price_e8) * spec_.walk_bps * 1e-4);
+      }
     }
     w.price_e8 = std::max<int64_t>(kE8, w.price_e8);
     if (jumped || k % uint64_t(spec_.book_every) == 0) {
@@ -350,7 +353,9 @@ class TickDriver final : public Driver {
     req_.set_subscriber("loadtest");
     for (const auto& s : spec_.symbols) req_.add_symbols(s);
     follower_.Start(
-        [this](grpc::ClientContext* c) { return exec_->StreamOrderEvents(c, req_); },
+        [this](grpc::ClientContext* c, grpc::ClientReadReactor<tickmesh::v1::OrderEventBatch>* r) {
+          exec_->async()->StreamOrderEvents(c, &req_, r);
+        },
         [this](const tickmesh::v1::OrderEventBatch& b, int64_t now) { OnEvents(b, now); },
         [this](const grpc::Status& st) {
           rec_->Count("order_stream_reconnects");
@@ -409,6 +414,8 @@ class TickDriver final : public Driver {
         if (ev.type() == tickmesh::v1::ORDER_EVENT_TYPE_FILL) ++fills_[ev.fill().fill_id()];
       }
       if (first) rec_->Record("tick_to_order", latency);
+      // An order's first event (version 1): one signal of this run turned into an order.
+      if (ev.order().version() == 1) rec_->Count("signal_orders");
       if (ev.type() == tickmesh::v1::ORDER_EVENT_TYPE_REJECTED) rec_->Count("rejects");
       if (ev.type() != tickmesh::v1::ORDER_EVENT_TYPE_FILL) continue;
       rec_->Count("fills");
@@ -466,25 +473,28 @@ class MarketEventDriver final : public Driver {
         tickmesh::v1::MarketDataService::NewStub(runtime::MakeChannel(ctx_.targets.market_data));
     sub_.add_venues(kVenue);
     sub_.set_subscriber("loadtest");
-    follower_.Start([this](grpc::ClientContext* c) { return stub_->Subscribe(c, sub_); },
-                    [this](const MarketEventBatch& b, int64_t now) {
-                      thread_local std::vector<int64_t> lat;
-                      lat.clear();
-                      for (const auto& e : b.events()) {
-                        if ((e.trace().trace_id() >> 32) != ctx_.run_tag) continue;
-                        lat.push_back(now - e.trace().origin_unix_ns());
-                      }
-                      if (!lat.empty()) rec_->RecordMany("md_delivery", lat.data(), lat.size());
-                    },
-                    [this](const grpc::Status& st) {
-                      // market-data ends a subscriber that cannot keep up (bounded queue).
-                      rec_->Count("md_subscriber_ended");
-                      if (st.error_message() != last_stream_error_) {
-                        runtime::LogWarn("market-data subscription ended; reopening",
-                                         {{"error", st.error_message()}});
-                        last_stream_error_ = st.error_message();
-                      }
-                    });
+    follower_.Start(
+        [this](grpc::ClientContext* c, grpc::ClientReadReactor<MarketEventBatch>* r) {
+          stub_->async()->Subscribe(c, &sub_, r);
+        },
+        [this](const MarketEventBatch& b, int64_t now) {
+          thread_local std::vector<int64_t> lat;
+          lat.clear();
+          for (const auto& e : b.events()) {
+            if ((e.trace().trace_id() >> 32) != ctx_.run_tag) continue;
+            lat.push_back(now - e.trace().origin_unix_ns());
+          }
+          if (!lat.empty()) rec_->RecordMany("md_delivery", lat.data(), lat.size());
+        },
+        [this](const grpc::Status& st) {
+          // market-data ends a subscriber that cannot keep up (bounded queue).
+          rec_->Count("md_subscriber_ended");
+          if (st.error_message() != last_stream_error_) {
+            runtime::LogWarn("market-data subscription ended; reopening",
+                             {{"error", st.error_message()}});
+            last_stream_error_ = st.error_message();
+          }
+        });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     // One snapshot per symbol so the deltas apply to a book.
     MarketEventBatch snaps;

@@ -21,18 +21,21 @@ GeneratorStats RunOpenLoop(const LoadShape& shape, int64_t start_unix_ns,
   };
   uint64_t next = 0;
   int64_t next_due = total > 0 ? due_of(0) : 0;
+  int64_t last_handoff = 0;
   while (next < total) {
     if (options.stop && options.stop->load(std::memory_order_relaxed)) {
       stats.stopped = true;
       break;
     }
     int64_t now = runtime::NowUnixNs();
-    if (next_due > now) {
+    const int64_t wake = std::max(next_due, last_handoff + options.min_interval_ns);
+    if (wake > now) {
       // Sleep towards the next due time, at most 5 ms at a time so `stop` is seen promptly.
       std::this_thread::sleep_for(
-          std::chrono::nanoseconds(std::min<int64_t>(next_due - now, 5'000'000)));
+          std::chrono::nanoseconds(std::min<int64_t>(wake - now, 5'000'000)));
       continue;
     }
+    last_handoff = now;
     size_t n = 0;
     while (n < max_batch && next < total && next_due <= now) {
       batch[n++] = next_due;

@@ -25,6 +25,9 @@ namespace tickmesh::loadtest {
 struct GeneratorOptions {
   // Largest number of due events handed to the sink in one call.
   int max_batch = 256;
+  // Shortest time between two calls of the sink (0 = call it as soon as an event is due): events
+  // falling due meanwhile are handed over together (each keeps its intended time).
+  int64_t min_interval_ns = 0;
   // Set from another thread to stop early.
   const std::atomic<bool>* stop = nullptr;
 };

@@ -75,14 +75,22 @@ nlohmann::json BuildReportJson(const RunInfo& info, const RunResult& result);
 // squares slope of resources.h needs at least this many; fewer gives a growth of 0).
 inline constexpr int kMinMemoryGrowthSamples = 3;
 
-// Burstiness of order events around price jumps (the volatility scenario). The runner samples
-// two cumulative counters (price jumps made by the tick source, order events received) every
-// few milliseconds during the load; MeasureBurstiness splits the sampled time into jump windows
-// and the time between them and counts the order events in each.
+// Burstiness of signals around price jumps (the volatility scenario). The runner samples two
+// cumulative counters (price jumps made by the tick source; signals, counted as the orders they
+// caused: an order event of version 1 for this run's ticks) every few milliseconds during the
+// load. MeasureBurstiness derives two measures from them:
+//  - jump windows: the sampled time is split into windows right after jumps and the time
+//    between them, and the signals in each are counted (rate in windows / rate between: > 1
+//    when signals follow jumps);
+//  - index of dispersion: signals are counted per bin of bin_s (100 ms) and the sample variance
+//    of those counts is divided by their mean. A Poisson stream (signals at random, at any rate)
+//    gives 1; signals arriving in bursts give >> 1 (a burst of k signals per bin raises it to
+//    about k); evenly spaced signals give < 1. It needs no jumps, so it also tells whether the
+//    bursts are really tied to the jumps (both high) or not.
 struct CounterSample {
   double t_s = 0;       // seconds since the load started (non-decreasing)
   uint64_t jumps = 0;   // cumulative price jumps
-  uint64_t events = 0;  // cumulative order events
+  uint64_t events = 0;  // cumulative signals
 };
 
 struct Burstiness {
@@ -92,25 +100,39 @@ struct Burstiness {
   uint64_t in_window_events = 0;
   double between_s = 0;  // sampled time outside them
   uint64_t between_events = 0;
+  // Counts per bin: whole bins of bin_s from the first sample on (a trailing partial bin is left
+  // out); the sum and the sum of squares of the per-bin counts.
+  double bin_s = 0;
+  uint64_t bins = 0;
+  uint64_t bin_events = 0;
+  uint64_t bin_events_sq = 0;
 };
 
 // An interval (samples[i-1], samples[i]] in which the jump counter rose holds a jump; its jump
 // window runs from samples[i-1].t_s for window_s seconds, and every interval that starts inside
 // a window counts as in the window (so a window is at least one sampling interval long and
-// rounded up to whole intervals). Other intervals count as between jumps. Intervals of zero or
-// negative length are skipped; a counter that goes backwards counts as no change. Fewer than two
-// samples give all zeros.
-Burstiness MeasureBurstiness(const std::vector<CounterSample>& samples, double window_s);
+// rounded up to whole intervals). Other intervals count as between jumps. An interval's events
+// go to the bin its start falls in. Intervals of zero or negative length are skipped; a counter
+// that goes backwards counts as no change. Fewer than two samples give all zeros.
+Burstiness MeasureBurstiness(const std::vector<CounterSample>& samples, double window_s,
+                             double bin_s = 0.1);
 
-// RunResult::counters names under which the runner stores a Burstiness (times in µs, window in
-// ms), and from which BuildReportJson derives the `volatility` section.
+// Sample variance / mean of the per-bin counts; 0 with fewer than two bins or no events.
+double IndexOfDispersion(uint64_t bins, uint64_t sum, uint64_t sum_sq);
+
+// RunResult::counters names under which the runner stores a Burstiness (times in µs, window and
+// bin in ms), and from which BuildReportJson derives the `volatility` section.
 struct JumpWindowCounterNames {
   const char* jumps = "jump_window_jumps";
   const char* window_ms = "jump_window_ms";
   const char* in_window_us = "jump_window_us";
-  const char* in_window_events = "jump_window_order_events";
+  const char* in_window_events = "jump_window_signals";
   const char* between_us = "between_jumps_us";
-  const char* between_events = "between_jumps_order_events";
+  const char* between_events = "between_jumps_signals";
+  const char* bin_ms = "signal_bin_ms";
+  const char* bins = "signal_bins";
+  const char* bin_events = "signal_bin_signals";
+  const char* bin_events_sq = "signal_bin_signals_sq";
 };
 inline constexpr JumpWindowCounterNames kJumpWindowCounters{};
 

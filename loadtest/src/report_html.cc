@@ -512,22 +512,39 @@ std::string BuildReportHtml(const nlohmann::json& report) {
                             Fmt(Num(v, "growth_per_s"), 2), "/s<br>");
           }
         }
+        // Bounded retention: items kept / cap, and whether it was full (growth measured after).
+        if (const auto& ret = Get(res, "retention"); ret.is_object()) {
+          for (const auto& [base, v] : ret.items()) {
+            absl::StrAppend(
+                &queues, E(base), ": ", Fmt(Num(v, "retained"), 0), " of ", Fmt(Num(v, "limit"), 0),
+                " retained",
+                Bool(v, "filling")
+                    ? absl::StrCat(", filling, ~", Fmt(Num(v, "bytes_per_item"), 0), " B/item")
+                    : (Num(v, "full_at_s", -1) >= 0
+                           ? absl::StrCat(", full at ", Fmt(Num(v, "full_at_s"), 1), " s")
+                           : std::string()),
+                "<br>");
+          }
+        }
         const double growth = Num(res, "mem_growth_mb_per_min");
-        rows.push_back({E(svc), E(std::to_string(U64(res, "sample_count"))),
-                        Td(Num(res, "rss_max_mb")), Td(Num(res, "cpu_avg_cores"), 2),
-                        Td(Num(res, "cpu_max_cores"), 2),
-                        growth > 5 ? absl::StrCat("<span class=\"bad\">", Fmt(growth, 2), "</span>")
-                                   : Fmt(growth, 2),
-                        queues, E(Str(res, "error"))});
+        const bool filling = Bool(res, "retention_filling");
+        rows.push_back(
+            {E(svc), E(std::to_string(U64(res, "sample_count"))), Td(Num(res, "rss_max_mb")),
+             Td(Num(res, "cpu_avg_cores"), 2), Td(Num(res, "cpu_max_cores"), 2),
+             filling      ? absl::StrCat(Fmt(growth, 2), " (retention filling)")
+             : growth > 5 ? absl::StrCat("<span class=\"bad\">", Fmt(growth, 2), "</span>")
+                          : Fmt(growth, 2),
+             queues, E(Str(res, "error"))});
       }
     }
     html += Section(
         "resources",
         absl::StrCat("Resources (host cores: ", Fmt(Num(resources, "host_cores"), 0), ")"),
-        rows.empty() ? "<p class=\"muted\">no resource samples</p>"
-                     : Table({"service", "samples", "RSS max (MB)", "CPU avg (cores)",
-                              "CPU peak (cores)", "growth (MB/min)", "queues", "scrape errors"},
-                             rows));
+        rows.empty()
+            ? "<p class=\"muted\">no resource samples</p>"
+            : Table({"service", "samples", "RSS max (MB)", "CPU avg (cores)", "CPU peak (cores)",
+                     "growth (MB/min)", "queues, retention", "scrape errors"},
+                    rows));
   }
 
   // Faults, integrity, breaking point.

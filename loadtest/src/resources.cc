@@ -211,22 +211,39 @@ bool IsQueueGauge(std::string_view name) {
   return false;
 }
 
+std::string RetentionGaugeBase(std::string_view name, bool* is_limit) {
+  for (auto [suffix, limit] : {std::pair<std::string_view, bool>{"_retention_limit", true},
+                               std::pair<std::string_view, bool>{"_retained", false}}) {
+    if (name.size() > suffix.size() && EndsWith(name, suffix)) {
+      *is_limit = limit;
+      return std::string(name.substr(0, name.size() - suffix.size()));
+    }
+  }
+  return "";
+}
+
 ResourceSample ToResourceSample(const PromParseResult& parsed, double t_s) {
   ResourceSample s;
   s.t_s = t_s;
   for (const PromSample& p : parsed.samples) {
+    bool is_limit = false;
     if (p.name == "process_resident_memory_bytes") {
       s.rss_bytes = p.value;
     } else if (p.name == "process_cpu_seconds_total") {
       s.cpu_seconds = p.value;
     } else if (IsQueueGauge(p.name) && std::isfinite(p.value)) {
       s.gauges[p.name] += p.value;
+    } else if (std::string base = RetentionGaugeBase(p.name, &is_limit);
+               !base.empty() && std::isfinite(p.value)) {
+      (is_limit ? s.retention_limit : s.retained)[base] += p.value;
     }
   }
   return s;
 }
 
 double WarmupSeconds(double span_s) { return std::min(10.0, 0.25 * std::max(0.0, span_s)); }
+
+double MinGrowthWindowSeconds(double span_s) { return std::min(10.0, 0.2 * std::max(0.0, span_s)); }
 
 double LeastSquaresSlope(const std::vector<double>& xs, const std::vector<double>& ys) {
   const size_t n = std::min(xs.size(), ys.size());
@@ -246,18 +263,80 @@ double LeastSquaresSlope(const std::vector<double>& xs, const std::vector<double
   return sxx > 0 ? sxy / sxx : 0;
 }
 
-double MemoryGrowthMbPerMin(const std::vector<ResourceSample>& samples) {
-  if (samples.size() < 3) return 0;
+MemoryGrowth AnalyzeMemoryGrowth(const std::vector<ResourceSample>& samples) {
+  MemoryGrowth g;
+  if (samples.empty()) return g;
   const double t0 = samples.front().t_s;
   const double warmup = WarmupSeconds(samples.back().t_s - t0);
+  auto good_rss = [](const ResourceSample& s) {
+    return s.rss_bytes > 0 && std::isfinite(s.rss_bytes);
+  };
+  double from = warmup;
+  // Every retention structure any sample reported a cap for.
+  std::map<std::string, bool> bases;
+  for (const auto& s : samples) {
+    for (const auto& [base, limit] : s.retention_limit) {
+      if (limit > 0) bases[base] = true;
+    }
+  }
+  for (const auto& [base, unused] : bases) {
+    RetentionState r;
+    std::vector<double> ts, counts;  // after the warm-up
+    std::vector<double> items, rss;
+    for (const auto& s : samples) {
+      auto it = s.retained.find(base);
+      auto lim = s.retention_limit.find(base);
+      if (it == s.retained.end()) continue;
+      if (lim != s.retention_limit.end() && lim->second > 0) r.limit = lim->second;
+      r.retained_last = it->second;
+      const double t = s.t_s - t0;
+      if (r.full_at_s < 0 && r.limit > 0 && it->second >= kRetentionFullRatio * r.limit) {
+        r.full_at_s = t;
+      }
+      if (t < warmup) continue;
+      ts.push_back(t);
+      counts.push_back(it->second);
+      // Bytes per item while filling: up to (and including) the first full sample.
+      if ((r.full_at_s < 0 || r.full_at_s == t) && good_rss(s)) {
+        items.push_back(it->second);
+        rss.push_back(s.rss_bytes);
+      }
+    }
+    if (r.full_at_s >= 0) {
+      from = std::max(from, r.full_at_s);
+    } else if (ts.size() >= 2) {
+      const double rise = LeastSquaresSlope(ts, counts) * (ts.back() - ts.front());
+      const double peak = *std::max_element(counts.begin(), counts.end());
+      r.filling = rise >= 1 && rise >= kRetentionFillingShare * peak;
+    }
+    if (items.size() >= 3) r.bytes_per_item = std::max(0.0, LeastSquaresSlope(items, rss));
+    if (r.filling) {
+      double last_rss = 0;
+      for (const auto& s : samples) {
+        if (good_rss(s)) last_rss = s.rss_bytes;
+      }
+      r.projected_rss_at_limit_bytes =
+          last_rss + r.bytes_per_item * std::max(0.0, r.limit - r.retained_last);
+    }
+    g.retention[base] = r;
+  }
+  // A structure still filling leaves the plain post-warm-up window (it measures the fill).
+  if (g.filling()) from = warmup;
+  g.from_s = from;
   std::vector<double> xs, ys;
   for (const auto& s : samples) {
-    if (s.t_s - t0 < warmup || s.rss_bytes <= 0 || !std::isfinite(s.rss_bytes)) continue;
+    if (s.t_s - t0 < from || !good_rss(s)) continue;
     xs.push_back(s.t_s);
     ys.push_back(s.rss_bytes);
   }
-  if (xs.size() < 3) return 0;
-  return LeastSquaresSlope(xs, ys) * 60.0 / 1e6;
+  g.samples = int(xs.size());
+  if (!xs.empty()) g.window_s = xs.back() - xs.front();
+  if (xs.size() >= 3) g.mb_per_min = LeastSquaresSlope(xs, ys) * 60.0 / 1e6;
+  return g;
+}
+
+double MemoryGrowthMbPerMin(const std::vector<ResourceSample>& samples) {
+  return AnalyzeMemoryGrowth(samples).mb_per_min;
 }
 
 double AverageCpuCores(const std::vector<ResourceSample>& samples) {
@@ -277,7 +356,12 @@ void SummarizeResources(ServiceResources* res) {
     if (std::isfinite(s.rss_bytes)) res->rss_max_bytes = std::max(res->rss_max_bytes, s.rss_bytes);
   }
   res->cpu_avg_cores = AverageCpuCores(res->samples);
-  res->mem_growth_mb_per_min = MemoryGrowthMbPerMin(res->samples);
+  const MemoryGrowth g = AnalyzeMemoryGrowth(res->samples);
+  res->mem_growth_mb_per_min = g.mb_per_min;
+  res->growth_from_s = g.from_s;
+  res->growth_window_s = g.window_s;
+  res->growth_samples = g.samples;
+  res->retention = g.retention;
 }
 
 ResourceSampler::ResourceSampler(std::map<std::string, std::string> targets)

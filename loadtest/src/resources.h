@@ -50,9 +50,15 @@ PromParseResult ParsePrometheusText(std::string_view text);
 // tickmesh_market_data_persistence_backlog, tickmesh_persistence_spool_entries.
 bool IsQueueGauge(std::string_view name);
 
+// A bounded retention structure is exported as two gauges with the same labels:
+// <base>_retained (items kept now) and <base>_retention_limit (the cap), e.g.
+// tickmesh_execution_terminal_orders_retained / tickmesh_execution_terminal_orders_retention_limit.
+// Returns <base> for either name (and sets *is_limit), "" for any other name.
+std::string RetentionGaugeBase(std::string_view name, bool* is_limit);
+
 // Turns one parsed scrape into a sample at `t_s`: process_resident_memory_bytes,
-// process_cpu_seconds_total and every queue gauge (summed over label sets). Missing process
-// metrics leave 0 (and the caller records a note).
+// process_cpu_seconds_total, every queue gauge and every retention gauge pair (each summed over
+// label sets). Missing process metrics leave 0 (and the caller records a note).
 ResourceSample ToResourceSample(const PromParseResult& parsed, double t_s);
 
 // Samples in the first WarmupSeconds(span) seconds are excluded from the memory-growth slope:
@@ -60,8 +66,41 @@ ResourceSample ToResourceSample(const PromParseResult& parsed, double t_s);
 // connections) is not a leak.
 double WarmupSeconds(double span_s);
 
-// Memory growth in MB/min (1 MB = 1e6 bytes): the least-squares slope of RSS against time over
-// the samples after the warm-up. 0 when fewer than 3 samples remain after it.
+// A retention structure counts as full from the first sample at >= 99 % of its cap, and as still
+// filling when it never got there and rose after the warm-up by at least 10 % of its highest
+// count there (and at least one item), the rise being its least-squares slope x the time
+// covered. A working set that stays below its cap without a trend, like open orders, is neither.
+inline constexpr double kRetentionFullRatio = 0.99;
+inline constexpr double kRetentionFillingShare = 0.10;
+
+// The shortest growth window a memory-growth figure is evidence for: min(10 s, 20 % of span).
+double MinGrowthWindowSeconds(double span_s);
+
+// Where a service's memory goes over a run.
+//
+// Bounded retention (terminal orders kept for idempotency, cache entries, ...) grows RSS
+// linearly while it fills, exactly like a leak of the same size per item: the two cannot be told
+// apart until the cap is reached. So the growth window starts after the warm-up AND after the
+// last of the service's retention structures became full; the RSS slope over it is the growth
+// that is not explained by bounded retention. A structure still filling at the end is reported
+// (filling, bytes per item, projected RSS at its cap) and the window then is the plain
+// post-warm-up one, which measures the fill, not a leak (the report does not judge it).
+struct MemoryGrowth {
+  double mb_per_min = 0;  // RSS slope over the window, MB/min; 0 with < 3 samples in it
+  double from_s = 0;      // window start, seconds after the first sample
+  double window_s = 0;    // first to last sample in the window
+  int samples = 0;        // RSS samples in the window
+  std::map<std::string, RetentionState> retention;
+  bool filling() const {
+    for (const auto& [base, r] : retention) {
+      if (r.filling) return true;
+    }
+    return false;
+  }
+};
+MemoryGrowth AnalyzeMemoryGrowth(const std::vector<ResourceSample>& samples);
+
+// AnalyzeMemoryGrowth(samples).mb_per_min.
 double MemoryGrowthMbPerMin(const std::vector<ResourceSample>& samples);
 
 // Least-squares slope of ys over xs (units of y per unit of x); 0 with < 2 points or no spread.
@@ -72,7 +111,8 @@ double LeastSquaresSlope(const std::vector<double>& xs, const std::vector<double
 // Prometheus rate(): the new value counts as consumed since the restart.
 double AverageCpuCores(const std::vector<ResourceSample>& samples);
 
-// Fills rss_max_bytes, cpu_avg_cores and mem_growth_mb_per_min from res->samples.
+// Fills rss_max_bytes, cpu_avg_cores, mem_growth_mb_per_min, growth_from_s, growth_samples and
+// retention from res->samples.
 void SummarizeResources(ServiceResources* res);
 
 class ResourceSampler {

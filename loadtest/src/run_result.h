@@ -22,12 +22,12 @@ struct OperationResult {
 
 // One second of the run, for the over-time charts.
 struct TimelinePoint {
-  double t_s = 0;               // seconds since the run started (end of this second)
-  double target_per_s = 0;      // the load shape's intended rate
-  double sent_per_s = 0;        // what the generator actually sent
-  double completed_per_s = 0;   // primary operation completions
+  double t_s = 0;              // seconds since the run started (end of this second)
+  double target_per_s = 0;     // the load shape's intended rate
+  double sent_per_s = 0;       // what the generator actually sent
+  double completed_per_s = 0;  // primary operation completions
   uint64_t errors = 0;
-  int64_t p50_ns = 0;           // primary operation latency within this second
+  int64_t p50_ns = 0;  // primary operation latency within this second
   int64_t p99_ns = 0;
 };
 
@@ -35,14 +35,37 @@ struct TimelinePoint {
 struct ResourceSample {
   double t_s = 0;
   double rss_bytes = 0;
-  double cpu_seconds = 0;  // process_cpu_seconds_total
+  double cpu_seconds = 0;                // process_cpu_seconds_total
   std::map<std::string, double> gauges;  // queue depths etc. (metric name -> summed value)
+  // Bounded retention structures, by base name (the gauge names without the _retained /
+  // _retention_limit suffix), each summed over label sets: items kept, and the cap.
+  std::map<std::string, double> retained;
+  std::map<std::string, double> retention_limit;
+};
+
+// One bounded retention structure of a service over the run (see resources.h).
+struct RetentionState {
+  double retained_last = 0;  // items kept at the last sample
+  double limit = 0;          // the cap (last sample that reported one)
+  double full_at_s = -1;     // first sample at >= kRetentionFullRatio of the cap; -1 = never
+  bool filling = false;      // never full, and grew by >= kRetentionFillingShare of the cap
+  // RSS bytes per retained item while it filled (least-squares slope of RSS over items, after
+  // warm-up, up to full_at_s); 0 when it did not grow or had < 3 samples.
+  double bytes_per_item = 0;
+  // filling only: last RSS + bytes_per_item x (limit - retained_last): where RSS is heading.
+  double projected_rss_at_limit_bytes = 0;
 };
 
 struct ServiceResources {
   std::string admin_url;  // http://127.0.0.1:9101
   std::vector<ResourceSample> samples;
-  double mem_growth_mb_per_min = 0;  // least-squares slope of RSS over the run
+  // Least-squares slope of RSS over the growth window: after the warm-up and after every
+  // retention structure of the service filled up (see resources.h, AnalyzeMemoryGrowth).
+  double mem_growth_mb_per_min = 0;
+  double growth_from_s = 0;    // start of the growth window, seconds after the first sample
+  double growth_window_s = 0;  // its first to last sample
+  int growth_samples = 0;      // RSS samples in it
+  std::map<std::string, RetentionState> retention;  // by base name
   double cpu_avg_cores = 0;
   double rss_max_bytes = 0;
   std::string error;  // scrape failures, if any
@@ -70,7 +93,7 @@ struct IntegrityCheck {
 struct RunResult {
   // tick_to_order, tick_to_fill, publish, order_submit, cache_set, persist_append, ...
   std::map<std::string, OperationResult> operations;
-  std::string primary_operation;  // the one the timeline and the headline follow
+  std::string primary_operation;                 // the one the timeline and the headline follow
   std::map<std::string, LatencyHistogram> hops;  // "market-data.recv->market-data.emit"
   std::vector<std::string> hop_order;            // hops in path order
   std::vector<TimelinePoint> timeline;

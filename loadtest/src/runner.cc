@@ -38,13 +38,15 @@ std::vector<int> MixPattern(const std::vector<OperationWeight>& mix) {
 
 namespace {
 
-// Volatility: order-event and jump counters are sampled this often, and order events within
-// kJumpWindowS after a jump count as the jump's burst. The window covers the tick -> order path
-// (p99 a few ms on the dev VM) and strategies that react over a few more ticks; it stays well
-// under the quick scenario's jump period (one jump per symbol every jump_every / rate seconds:
-// 1 s), so the time between jumps is measured too.
+// Volatility: the signal (signal_orders) and jump counters are sampled this often, and signals
+// within kJumpWindowS after a jump count as the jump's burst. The window covers the tick -> order
+// path (p99 a few ms on the dev VM) and strategies that react over a few more ticks (macd_cross:
+// 14 trades per symbol, 56 ms in the quick scenario); it stays well under the quick scenario's
+// jump period (jump_every / (rate / symbols) = 1 s), so the time between jumps is measured too.
+// Signals per kBurstBinS bin give the index of dispersion.
 constexpr int64_t kBurstSampleNs = 10'000'000;
 constexpr double kJumpWindowS = 0.2;
+constexpr double kBurstBinS = 0.1;
 
 // Breaking-point bookkeeping for a stepped ramp, driven by the monitor thread.
 struct StepJudge {
@@ -155,7 +157,7 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
     }
   });
 
-  // Volatility: the price-jump and order-event counters sampled every kBurstSampleNs during the
+  // Volatility: the price-jump and signal counters sampled every kBurstSampleNs during the
   // load (not the drain: no jumps happen then), split into jump windows and the time between.
   const bool measure_bursts =
       spec.jump_every > 0 && std::any_of(spec.mix.begin(), spec.mix.end(),
@@ -170,7 +172,7 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
         if (now >= start_ns) {
           lock.unlock();
           CounterSample sample{double(now - start_ns) / 1e9, recorder.counter("price_jumps"),
-                               recorder.counter("order_events")};
+                               recorder.counter("signal_orders")};
           lock.lock();
           burst_samples.push_back(sample);
         }
@@ -229,6 +231,7 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
   GeneratorOptions gopts;
   gopts.stop = &stop;
   gopts.max_batch = 256;
+  gopts.min_interval_ns = int64_t(spec.send_interval_us) * 1000;
   if (searching) judge_step(0);
   GeneratorStats gstats =
       RunOpenLoop(shape, start_ns, gopts, [&](const int64_t* intended, size_t n, uint64_t first) {
@@ -256,7 +259,7 @@ RunResult RunScenario(const ScenarioSpec& spec, const Targets& targets, const Ru
   monitor.join();
   if (burst_sampler.joinable()) {
     burst_sampler.join();
-    StoreBurstiness(MeasureBurstiness(burst_samples, kJumpWindowS), &burst_counters);
+    StoreBurstiness(MeasureBurstiness(burst_samples, kJumpWindowS, kBurstBinS), &burst_counters);
   }
   // The last, partial second.
   const double load_s = double(sent_end - start_ns) / 1e9;

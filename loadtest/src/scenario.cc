@@ -118,12 +118,23 @@ absl::StatusOr<ScenarioSpec> BuiltinScenario(const std::string& name, const std:
     s.slos = {"order_submit.p50<=10000", "order_submit.p99<=100000"};
     if (stress) s.slos = {"order_submit.p99<=1000000"};
   } else if (name == "volatility") {
+    // A calm market shocked once a second: 8 symbols whose price holds between jumps, all
+    // jumping 2 % together every 250 trades each. macd_cross (the mesh's default strategy) fires
+    // on every sign change of the MACD histogram, so a random walk makes it fire continuously
+    // (about once per 12 trades per symbol, whatever the walk's size) and a jump then only
+    // suppresses crossings while its hump dominates; on a held price each jump causes one
+    // crossover 14 trades later per symbol: a burst of 8 signals right after each shock and
+    // none between (see loadtest/README.md "Volatility").
     s.description =
-        "2 000 ticks/s with 2 % price jumps every 2 000 ticks so signals fire in bursts";
+        "8 calm symbols at 2 000 trades/s jumping 2 % together once a second; signals fire in "
+        "bursts after the jumps";
     s.stages = {Constant(20, 2000, "volatile")};
     s.mix = {{"tick", 1}};
-    s.jump_every = 2000;
+    s.symbols = {"LT1-USD", "LT2-USD", "LT3-USD", "LT4-USD",
+                 "LT5-USD", "LT6-USD", "LT7-USD", "LT8-USD"};
+    s.jump_every = 250;
     s.jump_bps = 200;
+    s.walk_bps = 0;
     s.primary = "tick_to_order";
     s.slos = {"tick_to_order.p99<=100000"};
     if (stress) s.slos = {"tick_to_order.p99<=1000000"};
@@ -208,9 +219,15 @@ absl::Status ValidateScenario(const ScenarioSpec& s) {
   if (s.flood_symbols < 1 || s.flood_symbols > 10000) {
     return absl::InvalidArgumentError("flood_symbols: must be in 1..10000");
   }
+  if (!(s.walk_bps >= 0 && s.walk_bps <= 100)) {
+    return absl::InvalidArgumentError("volatility.walk_bps: must be in 0..100");
+  }
   if (s.jump_every < 0 || s.jump_bps < 0 || s.jump_bps > 5000) {
     return absl::InvalidArgumentError(
         "volatility: jump_every must be >= 0 and jump_bps in 0..5000");
+  }
+  if (s.send_interval_us < 0 || s.send_interval_us > 100000) {
+    return absl::InvalidArgumentError("send_interval_us: must be in 0..100000");
   }
   if (s.max_in_flight < 1 || s.max_in_flight > 100000) {
     return absl::InvalidArgumentError("max_in_flight: must be in 1..100000");
@@ -346,7 +363,7 @@ absl::Status ParseRoot(const YAML::Node& root, ScenarioSpec* s) {
           root, "",
           {"name", "description", "duration_s", "rate_per_s", "stages", "operations", "symbols",
            "drain_s", "book_every", "flood_symbols", "volatility", "cache", "max_in_flight", "slos",
-           "max_mem_growth_mb_per_min", "primary", "breaking_point", "fault"});
+           "send_interval_us", "max_mem_growth_mb_per_min", "primary", "breaking_point", "fault"});
       !ok.ok()) {
     return ok;
   }
@@ -406,9 +423,15 @@ absl::Status ParseRoot(const YAML::Node& root, ScenarioSpec* s) {
   if (root["max_in_flight"]) {
     TM_ASSIGN(s->max_in_flight, Integer(root["max_in_flight"], "max_in_flight"));
   }
+  if (root["send_interval_us"]) {
+    TM_ASSIGN(s->send_interval_us, Integer(root["send_interval_us"], "send_interval_us"));
+  }
   if (root["volatility"]) {
     const YAML::Node v = root["volatility"];
-    if (auto ok = OnlyKeys(v, "volatility", {"jump_every", "jump_bps"}); !ok.ok()) return ok;
+    if (auto ok = OnlyKeys(v, "volatility", {"jump_every", "jump_bps", "walk_bps"}); !ok.ok()) {
+      return ok;
+    }
+    if (v["walk_bps"]) TM_ASSIGN(s->walk_bps, Number(v["walk_bps"], "volatility.walk_bps"));
     if (v["jump_every"])
       TM_ASSIGN(s->jump_every, Integer(v["jump_every"], "volatility.jump_every"));
     if (v["jump_bps"]) TM_ASSIGN(s->jump_bps, Integer(v["jump_bps"], "volatility.jump_bps"));
@@ -589,9 +612,13 @@ nlohmann::json ScenarioToJson(const ScenarioSpec& s) {
   j["primary"] = s.primary;
   j["slos"] = s.slos;
   j["drain_s"] = s.drain_s;
-  if (s.jump_every > 0) j["volatility"] = {{"jump_every", s.jump_every}, {"jump_bps", s.jump_bps}};
+  if (s.jump_every > 0 || s.walk_bps != ScenarioSpec{}.walk_bps) {
+    j["volatility"] = {
+        {"jump_every", s.jump_every}, {"jump_bps", s.jump_bps}, {"walk_bps", s.walk_bps}};
+  }
   j["cache"] = {{"keys", s.cache_keys}, {"ttl_ms", s.cache_ttl_ms}};
   j["max_in_flight"] = s.max_in_flight;
+  if (s.send_interval_us > 0) j["send_interval_us"] = s.send_interval_us;
   if (s.max_mem_growth_mb_per_min > 0) {
     j["max_mem_growth_mb_per_min"] = s.max_mem_growth_mb_per_min;
   }

@@ -72,10 +72,17 @@ struct ScenarioSpec {
   // tick: every jump_every trades the price jumps by jump_bps (alternating sign); 0 = no jumps.
   int jump_every = 0;
   int jump_bps = 0;
+  // tick: the random walk between jumps, standard deviation per trade in basis points; 0 = the
+  // price holds between jumps (a calm market that only the jumps move).
+  double walk_bps = 2;
   // cache_set: number of distinct keys (0 = a new key per write, needed for integrity checks).
   uint32_t cache_keys = 10000;
   int64_t cache_ttl_ms = 3600000;
-  int max_in_flight = 4096;       // unary operations outstanding before the generator waits
+  int max_in_flight = 4096;  // unary operations outstanding before the generator waits
+  // Shortest time between two hand-offs of due events to the drivers, in µs (0 = hand over as
+  // soon as an event is due). Events that fall due meanwhile go out together, e.g. in one
+  // Publish batch: fewer, larger messages, each event still timed from its intended send time.
+  int send_interval_us = 0;
   std::vector<std::string> slos;  // "tick_to_order.p99<=5000" (µs); see ParseSlo
   // Memory-growth objective for every sampled service (soak), MB/min; 0 = none.
   double max_mem_growth_mb_per_min = 0;

@@ -79,6 +79,27 @@ TEST(OpenLoop, HandsOverIntendedTimesExactlyOnTheSchedule) {
   }
 }
 
+TEST(OpenLoop, MinIntervalHandsOverDueEventsTogetherWithTheirIntendedTimes) {
+  auto shape = LoadShape::Create({{0.2, 2000, 2000}});
+  ASSERT_TRUE(shape.ok());
+  const int64_t start = NowUnixNs();
+  GeneratorOptions opts;
+  opts.min_interval_ns = 20'000'000;
+  std::vector<int64_t> seen;
+  std::vector<int64_t> calls;
+  RunOpenLoop(*shape, start, opts, [&](const int64_t* t, size_t n, uint64_t) {
+    calls.push_back(NowUnixNs());
+    seen.insert(seen.end(), t, t + n);
+  });
+  ASSERT_EQ(seen.size(), shape->TotalEvents());
+  for (size_t k = 0; k < seen.size(); ++k) {
+    ASSERT_EQ(seen[k], start + int64_t(std::llround(shape->TimeOfEvent(k) * 1e9))) << k;
+  }
+  // 400 events over 0.2 s in hand-offs at least 20 ms apart: at most 11 of them.
+  EXPECT_LE(calls.size(), 11u);
+  for (size_t i = 1; i < calls.size(); ++i) EXPECT_GE(calls[i] - calls[i - 1], 20'000'000) << i;
+}
+
 TEST(OpenLoop, StopsWhenAskedAndSaysSo) {
   auto shape = LoadShape::Create({{60, 100, 100}});
   ASSERT_TRUE(shape.ok());

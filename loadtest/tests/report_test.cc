@@ -141,6 +141,11 @@ const Field kDocumentedFields[] = {
     {"/resources/services/execution/cpu_avg_cores", T::kNumber},
     {"/resources/services/execution/cpu_max_cores", T::kNumber},
     {"/resources/services/execution/mem_growth_mb_per_min", T::kNumber},
+    {"/resources/services/execution/growth_from_s", T::kNumber},
+    {"/resources/services/execution/growth_window_s", T::kNumber},
+    {"/resources/services/execution/growth_samples", T::kInteger},
+    {"/resources/services/execution/retention", T::kObject},
+    {"/resources/services/execution/retention_filling", T::kBool},
     {"/resources/services/execution/queues", T::kObject},
     {"/resources/services/execution/queues/tickmesh_execution_outbox_depth/max", T::kNumber},
     {"/resources/services/execution/queues/tickmesh_execution_outbox_depth/last", T::kNumber},
@@ -183,13 +188,18 @@ const Field kDocumentedFields[] = {
     {"/volatility/jumps", T::kInteger},
     {"/volatility/window_ms", T::kInteger},
     {"/volatility/in_jump_windows/seconds", T::kNumber},
-    {"/volatility/in_jump_windows/order_events", T::kInteger},
+    {"/volatility/in_jump_windows/signals", T::kInteger},
     {"/volatility/in_jump_windows/per_s", T::kNumber},
     {"/volatility/between_jumps/seconds", T::kNumber},
-    {"/volatility/between_jumps/order_events", T::kInteger},
+    {"/volatility/between_jumps/signals", T::kInteger},
     {"/volatility/between_jumps/per_s", T::kNumber},
     {"/volatility/burst_ratio", T::kNumber},
-    {"/volatility/share_of_events_in_windows", T::kNumber},
+    {"/volatility/burst_ratio_is_lower_bound", T::kBool},
+    {"/volatility/bin_ms", T::kInteger},
+    {"/volatility/bins", T::kInteger},
+    {"/volatility/signals_per_bin", T::kNumber},
+    {"/volatility/index_of_dispersion", T::kNumber},
+    {"/volatility/share_of_signals_in_windows", T::kNumber},
     {"/volatility/share_of_time_in_windows", T::kNumber},
     {"/passed", T::kBool},
     {"/error", T::kString},
@@ -373,9 +383,66 @@ TEST(Report, SoakWithoutMemoryEvidenceFails) {
   j = BuildReportJson(info, r);
   EXPECT_FALSE(j["passed"].get<bool>());
   const std::string reason = (*MemorySlo(j))["reason"];
-  EXPECT_NE(reason.find("persistence (1 RSS sample(s) after warm-up, 3 needed"), std::string::npos)
+  EXPECT_NE(reason.find("persistence (1 RSS sample(s) over 0.0 s after warm-up; 3 samples"),
+            std::string::npos)
       << reason;
   EXPECT_NE(reason.find("connection refused"), std::string::npos) << reason;
+}
+
+// Execution retaining 2 200 bytes per terminal order, 65 orders/s, up to `limit`, 60 s.
+ServiceResources RetainingService(double limit) {
+  ServiceResources res = GrowingService(0.0, 61);
+  for (auto& s : res.samples) {
+    const double items = std::min(limit, 65 * s.t_s);
+    s.rss_bytes += items * 2200;
+    s.retained["tickmesh_execution_terminal_orders"] = items;
+    s.retention_limit["tickmesh_execution_terminal_orders"] = limit;
+  }
+  return res;
+}
+
+TEST(Report, SoakJudgesMemoryGrowthAfterTheRetentionCapsFilled) {
+  RunInfo info = Info();
+  info.config["max_mem_growth_mb_per_min"] = 5;
+  RunResult r = FullResult();
+  r.resources["execution"] = RetainingService(1000);  // full at 16 s, flat after
+  nlohmann::json j = BuildReportJson(info, r);
+  const auto& exec = j["resources"]["services"]["execution"];
+  EXPECT_NEAR(exec["mem_growth_mb_per_min"].get<double>(), 0.0, 1e-6);
+  EXPECT_EQ(exec["growth_from_s"], 16.0);
+  EXPECT_EQ(exec["growth_samples"], 45);
+  EXPECT_FALSE(exec["retention_filling"].get<bool>());
+  const auto& ret = exec["retention"]["tickmesh_execution_terminal_orders"];
+  EXPECT_EQ(ret["limit"], 1000.0);
+  EXPECT_EQ(ret["full_at_s"], 16.0);
+  EXPECT_NEAR(ret["bytes_per_item"].get<double>(), 2200, 1);
+  EXPECT_TRUE((*MemorySlo(j))["passed"].get<bool>()) << (*MemorySlo(j))["reason"];
+  EXPECT_TRUE(j["passed"].get<bool>());
+
+  // Cap 200 000: still filling after 60 s. Neither a pass nor a leak: no evidence, and the
+  // reason says where RSS is heading.
+  r.resources["execution"] = RetainingService(200000);
+  j = BuildReportJson(info, r);
+  EXPECT_TRUE(j["resources"]["services"]["execution"]["retention_filling"].get<bool>());
+  EXPECT_FALSE(j["passed"].get<bool>());
+  const auto& slo = *MemorySlo(j);
+  EXPECT_FALSE(slo["passed"].get<bool>());
+  EXPECT_EQ(slo["samples"], 0);
+  const std::string reason = slo["reason"];
+  EXPECT_NE(reason.find("execution (bounded retention still filling: "
+                        "tickmesh_execution_terminal_orders 3900 of 200000, 2200 bytes per item, "
+                        "RSS about 480 MB when full"),
+            std::string::npos)
+      << reason;
+  bool advised = false;
+  for (const auto& rec : j["recommendations"]) {
+    advised = advised ||
+              rec["text"].get<std::string>().find("TICKMESH_ORDER_RETENTION") != std::string::npos;
+  }
+  EXPECT_TRUE(advised) << j["recommendations"];
+  // The fill is not graded as a leak (no memory_growth deduction or bottleneck for it).
+  for (const auto& b : j["bottlenecks"]) EXPECT_NE(b["kind"], "memory_growth") << b;
+  for (const auto& d : j["grade"]["deductions"]) EXPECT_NE(d["rule"], "memory_growth") << d;
 }
 
 // Samples every 1/64 s for 3 s (exact in binary): a jump in the intervals ending at samples 32,
@@ -423,6 +490,60 @@ TEST(Burstiness, OverlappingWindowsMergeAndBadIntervalsAreSkipped) {
   EXPECT_EQ(b.in_window_s + b.between_s, 0.0);
 }
 
+// Signals sampled every 10 ms for `seconds`: a jump once a second; `per_jump` signals in the
+// interval 20 ms after each jump; plus a Poisson stream of `baseline_per_s` signals (seeded).
+std::vector<CounterSample> SignalSamples(int seconds, int per_jump, double baseline_per_s,
+                                         uint32_t seed = 7) {
+  std::mt19937_64 rng(seed);
+  std::poisson_distribution<int> baseline(baseline_per_s * 0.01);
+  std::vector<CounterSample> out;
+  uint64_t jumps = 0, events = 0;
+  for (int i = 0; i <= seconds * 100; ++i) {
+    if (i > 0 && i % 100 == 50) ++jumps;             // jump in the interval ending at x.50 s
+    if (i > 0 && i % 100 == 52) events += per_jump;  // its burst 20 ms later
+    if (i > 0 && baseline_per_s > 0) events += baseline(rng);
+    out.push_back({i / 100.0, jumps, events});
+  }
+  return out;
+}
+
+TEST(Burstiness, PoissonSignalsHaveIndexOfDispersionNearOneAndNoJumpRatio) {
+  // 20 signals/s at random over 60 s (600 bins of 100 ms, 2 per bin on average): the sample
+  // index of dispersion of Poisson counts is 1 with a standard error of sqrt(2 / 599) = 0.06.
+  const Burstiness b = MeasureBurstiness(SignalSamples(60, 0, 20.0), 0.2, 0.1);
+  EXPECT_EQ(b.bins, 600u);
+  const double d = IndexOfDispersion(b.bins, b.bin_events, b.bin_events_sq);
+  EXPECT_NEAR(d, 1.0, 0.25) << d;
+  // Jumps unrelated to the signals: about the same rate in the windows and between them.
+  const double in_rate = b.in_window_events / b.in_window_s;
+  const double between_rate = b.between_events / b.between_s;
+  EXPECT_NEAR(in_rate / between_rate, 1.0, 0.3);
+}
+
+TEST(Burstiness, SignalsInBurstsAfterJumpsHaveHighDispersionAndRatio) {
+  // 8 signals 20 ms after each jump, nothing else (the volatility scenario's shape).
+  Burstiness b = MeasureBurstiness(SignalSamples(20, 8, 0.0), 0.2, 0.1);
+  EXPECT_EQ(b.jumps, 20u);
+  EXPECT_EQ(b.in_window_events, 160u);
+  EXPECT_EQ(b.between_events, 0u);
+  EXPECT_EQ(b.bins, 200u);
+  // Counts: 20 bins of 8, 180 of 0 -> mean 0.8, sample variance (20*64 - 200*0.64) / 199.
+  EXPECT_NEAR(IndexOfDispersion(b.bins, b.bin_events, b.bin_events_sq),
+              (20 * 64 - 200 * 0.64) / 199 / 0.8, 1e-9);
+  // The same bursts on a Poisson baseline of 20/s: still clearly bursty and tied to the jumps.
+  b = MeasureBurstiness(SignalSamples(60, 8, 20.0), 0.2, 0.1);
+  EXPECT_GT(IndexOfDispersion(b.bins, b.bin_events, b.bin_events_sq), 2.5);
+  // 20 + 8 / 0.2 = 60 signals/s in the windows vs 20/s between: about x3.
+  EXPECT_NEAR((b.in_window_events / b.in_window_s) / (b.between_events / b.between_s), 3.0, 0.5);
+  // Evenly spaced signals (one per bin) are under-dispersed.
+  std::vector<CounterSample> even;
+  for (int i = 0; i <= 1000; ++i) even.push_back({i / 100.0, 0, uint64_t(i / 10)});
+  b = MeasureBurstiness(even, 0.2, 0.1);
+  EXPECT_DOUBLE_EQ(IndexOfDispersion(b.bins, b.bin_events, b.bin_events_sq), 0.0);
+  EXPECT_EQ(IndexOfDispersion(1, 5, 25), 0.0);  // one bin: undefined
+  EXPECT_EQ(IndexOfDispersion(10, 0, 0), 0.0);  // no signals: undefined
+}
+
 TEST(Report, VolatilitySectionComparesRatesInAndBetweenJumpWindows) {
   RunResult r = FullResult();
   StoreBurstiness(MeasureBurstiness(JumpySamples(), 12 / 64.0), &r.counters);
@@ -435,14 +556,28 @@ TEST(Report, VolatilitySectionComparesRatesInAndBetweenJumpWindows) {
   EXPECT_NEAR(v["in_jump_windows"]["per_s"].get<double>(), in_rate, 0.01);
   EXPECT_NEAR(v["between_jumps"]["per_s"].get<double>(), between_rate, 0.01);
   EXPECT_NEAR(v["burst_ratio"].get<double>(), in_rate / between_rate, 0.01);
-  EXPECT_NEAR(v["share_of_events_in_windows"].get<double>(), 96.0 / 113.0, 0.001);
+  EXPECT_FALSE(v["burst_ratio_is_lower_bound"].get<bool>());
+  EXPECT_NEAR(v["share_of_signals_in_windows"].get<double>(), 96.0 / 113.0, 0.001);
   EXPECT_NEAR(v["share_of_time_in_windows"].get<double>(), 36.0 / 191.0, 0.001);
   EXPECT_NE(SummaryText(j).find("price jumps 3"), std::string::npos) << SummaryText(j);
   // A run without jumps: the section is there, all zeros, not measured.
   const nlohmann::json plain = BuildReportJson(Info(), FullResult());
   EXPECT_FALSE(plain["volatility"]["measured"].get<bool>());
   EXPECT_EQ(plain["volatility"]["burst_ratio"], 0.0);
+  EXPECT_EQ(plain["volatility"]["index_of_dispersion"], 0.0);
   EXPECT_EQ(SummaryText(plain).find("price jumps"), std::string::npos);
+  // Bursts only (no signal between jumps): the ratio is a lower bound, the dispersion high.
+  RunResult bursty = FullResult();
+  StoreBurstiness(MeasureBurstiness(SignalSamples(20, 8, 0.0), 0.2, 0.1), &bursty.counters);
+  const auto vb = BuildReportJson(Info(), bursty)["volatility"];
+  EXPECT_TRUE(vb["burst_ratio_is_lower_bound"].get<bool>());
+  // 160 signals in 20 windows of 0.2 s (40/s) vs "at most one" in the 16 s between (1/16 s).
+  EXPECT_NEAR(vb["burst_ratio"].get<double>(), 40.0 * 16.0, 8);  // between: 15.9-16 s
+  EXPECT_EQ(vb["bin_ms"], 100);
+  EXPECT_EQ(vb["bins"], 200);
+  EXPECT_NEAR(vb["signals_per_bin"].get<double>(), 0.8, 1e-9);
+  EXPECT_NEAR(vb["index_of_dispersion"].get<double>(), (20 * 64 - 200 * 0.64) / 199 / 0.8, 0.001);
+  EXPECT_EQ(vb["share_of_signals_in_windows"], 1.0);
 }
 
 TEST(Report, FailedIntegrityCheckOrFaultStepFailsTheRun) {

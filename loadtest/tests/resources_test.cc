@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -140,6 +141,120 @@ TEST(MemoryGrowth, ExcludesTheWarmUp) {
     if (s.t_s < 5) s.rss_bytes = 50e6 + s.t_s * 10e6;
   }
   EXPECT_NEAR(MemoryGrowthMbPerMin(samples), 0.0, 1e-9);
+}
+
+TEST(Retention, GaugePairsAreRecognisedAndSummedOverLabels) {
+  bool is_limit = true;
+  EXPECT_EQ(RetentionGaugeBase("tickmesh_execution_terminal_orders_retained", &is_limit),
+            "tickmesh_execution_terminal_orders");
+  EXPECT_FALSE(is_limit);
+  EXPECT_EQ(RetentionGaugeBase("tickmesh_execution_terminal_orders_retention_limit", &is_limit),
+            "tickmesh_execution_terminal_orders");
+  EXPECT_TRUE(is_limit);
+  EXPECT_EQ(RetentionGaugeBase("_retained", &is_limit), "");
+  EXPECT_EQ(RetentionGaugeBase("tickmesh_execution_outbox_depth", &is_limit), "");
+  const ResourceSample s =
+      ToResourceSample(ParsePrometheusText("process_resident_memory_bytes 1e8\n"
+                                           "tickmesh_x_items_retained{shard=\"0\"} 10\n"
+                                           "tickmesh_x_items_retained{shard=\"1\"} 5\n"
+                                           "tickmesh_x_items_retention_limit{shard=\"0\"} 100\n"
+                                           "tickmesh_x_items_retention_limit{shard=\"1\"} 100\n"),
+                       1.0);
+  EXPECT_DOUBLE_EQ(s.retained.at("tickmesh_x_items"), 15);
+  EXPECT_DOUBLE_EQ(s.retention_limit.at("tickmesh_x_items"), 200);
+  EXPECT_TRUE(s.gauges.empty());  // not queues
+}
+
+// A service that keeps `bytes_per_item` per retained item up to `limit` items, gaining
+// `items_per_s`, plus a leak of `leak_mb_per_min`; one sample a second for `seconds`.
+std::vector<ResourceSample> Retaining(double items_per_s, double limit, double bytes_per_item,
+                                      double leak_mb_per_min, int seconds) {
+  std::vector<ResourceSample> out;
+  for (int t = 0; t <= seconds; ++t) {
+    ResourceSample s;
+    s.t_s = t;
+    const double items = std::min(limit, items_per_s * t);
+    s.rss_bytes = 30e6 + items * bytes_per_item + leak_mb_per_min * 1e6 * t / 60.0;
+    s.retained["tickmesh_execution_terminal_orders"] = items;
+    s.retention_limit["tickmesh_execution_terminal_orders"] = limit;
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST(Retention, GrowthIsMeasuredOnlyAfterTheCapIsReached) {
+  // 65 orders/s, 2 200 bytes each, cap 1 000 (full after ~15.4 s): 8.6 MB/min while filling,
+  // flat afterwards. The plain post-warm-up slope would call this a leak.
+  auto samples = Retaining(65, 1000, 2200, 0, 60);
+  MemoryGrowth g = AnalyzeMemoryGrowth(samples);
+  const RetentionState& r = g.retention.at("tickmesh_execution_terminal_orders");
+  EXPECT_DOUBLE_EQ(r.full_at_s, 16);  // first sample at >= 990 items
+  EXPECT_FALSE(r.filling);
+  EXPECT_NEAR(r.bytes_per_item, 2200, 1);
+  EXPECT_DOUBLE_EQ(g.from_s, 16);
+  EXPECT_EQ(g.samples, 45);
+  EXPECT_DOUBLE_EQ(g.window_s, 44);
+  EXPECT_NEAR(g.mb_per_min, 0.0, 1e-9);
+  // The same fill with a real 3 MB/min leak on top: the leak is what remains.
+  g = AnalyzeMemoryGrowth(Retaining(65, 1000, 2200, 3.0, 60));
+  EXPECT_NEAR(g.mb_per_min, 3.0, 1e-6);
+  // Without the retention gauges the window starts after the warm-up and takes in the end of
+  // the fill (10..16 s) as growth.
+  for (auto& s : samples) {
+    s.retained.clear();
+    s.retention_limit.clear();
+  }
+  g = AnalyzeMemoryGrowth(samples);
+  EXPECT_DOUBLE_EQ(g.from_s, 10);
+  EXPECT_GT(g.mb_per_min, 0.2);
+}
+
+TEST(Retention, AStructureStillFillingIsReportedWithItsProjection) {
+  // Cap 200 000, 4 000 items after 60 s: still filling; 2 200 bytes per item.
+  const auto samples = Retaining(65, 200000, 2200, 0, 60);
+  const MemoryGrowth g = AnalyzeMemoryGrowth(samples);
+  ASSERT_TRUE(g.filling());
+  const RetentionState& r = g.retention.at("tickmesh_execution_terminal_orders");
+  EXPECT_TRUE(r.filling);
+  EXPECT_EQ(r.full_at_s, -1);
+  EXPECT_DOUBLE_EQ(r.retained_last, 3900);
+  EXPECT_NEAR(r.bytes_per_item, 2200, 1);
+  EXPECT_NEAR(r.projected_rss_at_limit_bytes, 30e6 + 200000 * 2200.0, 1e3);
+  // The window stays the post-warm-up one and measures the fill (8.58 MB/min).
+  EXPECT_DOUBLE_EQ(g.from_s, 10);
+  EXPECT_NEAR(g.mb_per_min, 65 * 2200 * 60 / 1e6, 1e-6);
+}
+
+TEST(Retention, ASlowFillFarBelowABigCapIsStillFilling) {
+  // 50 orders/s for 40 s against the 200 000 default: 2 000 items, 1 % of the cap, but a steady
+  // rise — the growth is the fill, not evidence of a leak.
+  const MemoryGrowth g = AnalyzeMemoryGrowth(Retaining(50, 200000, 2000, 0, 40));
+  EXPECT_TRUE(g.filling());
+  EXPECT_NEAR(g.retention.at("tickmesh_execution_terminal_orders").bytes_per_item, 2000, 1);
+}
+
+TEST(Retention, AWorkingSetBelowItsCapIsNotFilling) {
+  // Open orders: 0..20 of 10 000, no trend. Neither full nor filling; the window is the usual.
+  std::vector<ResourceSample> samples = Linear(0.0, 60);
+  for (auto& s : samples) {
+    s.retained["tickmesh_execution_open_orders"] = int(s.t_s) % 21;
+    s.retention_limit["tickmesh_execution_open_orders"] = 10000;
+  }
+  const MemoryGrowth g = AnalyzeMemoryGrowth(samples);
+  EXPECT_FALSE(g.filling());
+  EXPECT_EQ(g.retention.at("tickmesh_execution_open_orders").full_at_s, -1);
+  EXPECT_DOUBLE_EQ(g.from_s, WarmupSeconds(60));
+  EXPECT_EQ(g.samples, 51);
+}
+
+TEST(Retention, ACapReachedAtTheEndLeavesTooShortAWindow) {
+  // Full at 58 s of 60: 3 samples after it, 2 s — shorter than MinGrowthWindowSeconds(60) = 10.
+  const MemoryGrowth g = AnalyzeMemoryGrowth(Retaining(17.1, 1000, 2200, 0, 60));
+  EXPECT_DOUBLE_EQ(g.from_s, 58);
+  EXPECT_EQ(g.samples, 3);
+  EXPECT_LT(g.window_s, MinGrowthWindowSeconds(60));
+  EXPECT_DOUBLE_EQ(MinGrowthWindowSeconds(60), 10);
+  EXPECT_DOUBLE_EQ(MinGrowthWindowSeconds(20), 4);
 }
 
 TEST(Cpu, AverageCoresHandlesCounterResets) {

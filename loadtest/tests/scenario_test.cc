@@ -70,7 +70,7 @@ stages:
   - {duration_s: 5, from_per_s: 4000, to_per_s: 0}
 operations: {tick: 3, cache_set: 1}
 slos: ["tick_to_order.p99<=5000", "cache_set.p50<=1000"]
-volatility: {jump_every: 100, jump_bps: 50}
+volatility: {jump_every: 100, jump_bps: 50, walk_bps: 0.5}
 )");
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->name, "ramp-test");
@@ -82,7 +82,22 @@ volatility: {jump_every: 100, jump_bps: 50}
   ASSERT_EQ(spec->mix.size(), 2u);
   EXPECT_EQ(spec->primary, "tick_to_order");
   EXPECT_EQ(spec->jump_every, 100);
+  EXPECT_DOUBLE_EQ(spec->walk_bps, 0.5);
   EXPECT_EQ(ScenarioToJson(*spec)["duration_s"], 20);
+  EXPECT_EQ(ScenarioToJson(*spec)["volatility"]["walk_bps"], 0.5);
+}
+
+TEST(BuiltinScenario, VolatilityShocksACalmMarketOfSeveralSymbolsTogether) {
+  auto spec = BuiltinScenario("volatility", "quick");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->walk_bps, 0);  // the price holds between jumps (see scenario.cc)
+  EXPECT_EQ(spec->symbols.size(), 8u);
+  EXPECT_EQ(spec->jump_bps, 200);
+  // One market-wide jump a second: jump_every trades per symbol at rate / symbols.
+  const double per_symbol = spec->stages[0].to_per_s / double(spec->symbols.size());
+  EXPECT_DOUBLE_EQ(spec->jump_every / per_symbol, 1.0);
+  // Other scenarios keep the 2 bp walk.
+  EXPECT_EQ(BuiltinScenario("sustained", "quick")->walk_bps, 2);
 }
 
 TEST(ScenarioYaml, ShorthandIsOneConstantStage) {
@@ -90,6 +105,21 @@ TEST(ScenarioYaml, ShorthandIsOneConstantStage) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_EQ(spec->stages.size(), 1u);
   EXPECT_EQ(spec->primary, "order_submit");
+}
+
+TEST(ScenarioYaml, SendIntervalIsParsedAndRangeChecked) {
+  const std::string base = "duration_s: 1\nrate_per_s: 20000\noperations: {tick: 1}\n";
+  auto spec = ParseScenarioYaml(base + "send_interval_us: 250\n");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->send_interval_us, 250);
+  EXPECT_EQ(ScenarioToJson(*spec)["send_interval_us"], 250);
+  auto plain = ParseScenarioYaml(base);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->send_interval_us, 0);
+  EXPECT_NE(ErrorOf(base + "send_interval_us: -1\n").find("send_interval_us: must be in 0..100000"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(base + "send_interval_us: soon\n").find("send_interval_us:"),
+            std::string::npos);
 }
 
 TEST(ScenarioYaml, BadScenariosAreRejectedNamingTheField) {
@@ -139,6 +169,13 @@ TEST(ScenarioYaml, BadScenariosAreRejectedNamingTheField) {
                 .find("fault.steps[0].at_s"),
             std::string::npos);
   EXPECT_NE(ErrorOf("- just\n- a list\n").find("expected a YAML mapping"), std::string::npos);
+  // Volatility.
+  EXPECT_NE(ErrorOf("duration_s: 1\nrate_per_s: 1\n" + ops + "volatility: {walk_bps: 101}\n")
+                .find("volatility.walk_bps: must be in 0..100"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("duration_s: 1\nrate_per_s: 1\n" + ops + "volatility: {walk_bps: calm}\n")
+                .find("volatility.walk_bps: expected a number"),
+            std::string::npos);
 }
 
 TEST(ScenarioOverrides, ScalePeakRateAndTotalDuration) {
