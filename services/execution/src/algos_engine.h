@@ -30,10 +30,20 @@ absl::Status ValidateAlgoParent(const tickmesh::v1::OrderRequest& request);
 // client_order_id (cancels are not rate-limited here: they reduce risk and a parent cancel has
 // already been admitted); `book` is `book_source` as given (may be empty: LIQUIDITY_AWARE
 // parents then never find liquidity and expire). Clocks are runtime::MonotonicNs / NowUnixNs.
-// Metrics: `parent_event` counts tickmesh_execution_algo_parents_total{algo,status} (acked when
-// accepted, then the final status; replace or wrap it to also publish parent events), and
-// `submit` counts tickmesh_execution_algo_children_total{result=accepted|refused}.
+// `parent_event` publishes each parent event through ExecutionEngine::PublishParentEvents (engine
+// seq, outbox → persistence, StreamOrderEvents subscribers) and counts
+// tickmesh_execution_algo_parents_total{algo,status} (acked when accepted, then the final
+// status); `submit` counts tickmesh_execution_algo_children_total{result=accepted|refused}.
 AlgoRunner::Hooks EngineAlgoHooks(ExecutionEngine* engine, AdmissionQueue* admission,
                                   decltype(AlgoRunner::Hooks::book) book_source);
+
+// ListOrders over the engine's orders and the runner's parents (`algos` may be null: the
+// engine's answer as is). Both are listed newest first by created_unix_ns, filtered alike
+// (venue, symbol, statuses) and paged together: next_page_token "m:<engine>:<parents>" carries
+// where each source stopped. Errors as ExecutionEngine::ListOrders, plus INVALID_ARGUMENT for a
+// page token that is not from a previous page.
+absl::StatusOr<tickmesh::v1::ListOrdersResponse> ListOrdersWithParents(
+    const ExecutionEngine& engine, const AlgoRunner* algos,
+    const tickmesh::v1::ListOrdersRequest& request);
 
 }  // namespace tickmesh::execution

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "algos.h"
 
@@ -53,6 +54,43 @@ bool IsFatalRefusal(const absl::Status& s) {
     default:
       return false;
   }
+}
+
+// n of a parent order id "a-<n>" (n > 0), or 0.
+uint64_t ParentNumber(const std::string& order_id) {
+  uint64_t n = 0;
+  if (!absl::StartsWith(order_id, "a-") || !absl::SimpleAtoi(order_id.substr(2), &n)) return 0;
+  return n;
+}
+
+// n of a child client id "<parent client id>/<n>", or 0.
+int ChildNumber(const std::string& parent_cid, const std::string& child_cid) {
+  int n = 0;
+  if (child_cid.size() <= parent_cid.size() + 1 || !absl::StartsWith(child_cid, parent_cid) ||
+      child_cid[parent_cid.size()] != '/' ||
+      !absl::SimpleAtoi(child_cid.substr(parent_cid.size() + 1), &n) || n < 0) {
+    return 0;
+  }
+  return n;
+}
+
+// The request a persisted parent was accepted with (what Submit keeps of it).
+OrderRequest RequestFromParent(const Order& o) {
+  OrderRequest r;
+  r.set_client_order_id(o.client_order_id());
+  r.set_venue(o.venue());
+  r.set_symbol(o.symbol());
+  r.set_side(o.side());
+  r.set_type(o.type());
+  r.set_time_in_force(o.time_in_force());
+  r.set_price_e8(o.price_e8());
+  r.set_qty_e8(o.qty_e8());
+  r.set_strategy(o.strategy().empty() ? "manual" : o.strategy());
+  r.set_algo(o.algo());
+  r.set_algo_duration_ms(o.algo_duration_ms());
+  r.set_display_qty_e8(o.display_qty_e8());
+  r.set_max_impact_bps(o.max_impact_bps());
+  return r;
 }
 
 }  // namespace
@@ -102,6 +140,9 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> AlgoRunner::Submit(const Order
   o.set_qty_e8(r.qty_e8());
   o.set_strategy(p.request.strategy());
   o.set_algo(r.algo());
+  o.set_algo_duration_ms(r.algo_duration_ms());
+  o.set_display_qty_e8(r.display_qty_e8());
+  o.set_max_impact_bps(r.max_impact_bps());
   o.set_status(tickmesh::v1::ORDER_STATUS_ACKED);
   o.set_created_unix_ns(unix_now);
   p.start_mono = now;
@@ -110,8 +151,10 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> AlgoRunner::Submit(const Order
     p.end_mono = now + static_cast<int64_t>(r.algo_duration_ms()) * kNsPerMs;
   }
   if (r.algo() == tickmesh::v1::EXEC_ALGO_TWAP) {
-    p.twap_slices = PlanTwap(r.qty_e8(), static_cast<int64_t>(r.algo_duration_ms()) * kNsPerMs,
-                             options_.twap_slice_interval_ns, options_.max_twap_slices)
+    p.twap_qty = r.qty_e8();
+    p.twap_duration_ns = static_cast<int64_t>(r.algo_duration_ms()) * kNsPerMs;
+    p.twap_slices = PlanTwap(p.twap_qty, p.twap_duration_ns, options_.twap_slice_interval_ns,
+                             options_.max_twap_slices)
                         .slices;
   }
   const std::string cid = r.client_order_id();
@@ -164,6 +207,162 @@ std::vector<Order> AlgoRunner::List(size_t limit) const {
     if (pit != parents_.end()) out.push_back(pit->second.order);
   }
   return out;
+}
+
+std::vector<Order> AlgoRunner::List(const ParentQuery& q) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Order> out;
+  auto it = q.before == 0 ? by_number_.end() : by_number_.lower_bound(q.before);
+  while (it != by_number_.begin() && out.size() < q.limit) {
+    --it;
+    auto pit = parents_.find(it->second);
+    if (pit == parents_.end()) continue;
+    const Order& o = pit->second.order;
+    if (!q.venue.empty() && o.venue() != q.venue) continue;
+    if (!q.symbol.empty() && o.symbol() != q.symbol) continue;
+    if (!q.statuses.empty() &&
+        std::find(q.statuses.begin(), q.statuses.end(), o.status()) == q.statuses.end()) {
+      continue;
+    }
+    out.push_back(o);
+  }
+  return out;
+}
+
+AlgoRunner::RestoreSummary AlgoRunner::Restore(std::vector<RestoredParent> parents,
+                                               const std::vector<Order>& orphans) {
+  RestoreSummary sum;
+  std::vector<std::string> cancels;  // child client ids, cancelled outside the mutex
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = hooks_.mono_now_ns ? hooks_.mono_now_ns() : SteadyNs();
+    const int64_t unix_now = hooks_.unix_now_ns ? hooks_.unix_now_ns() : SystemNs();
+    for (RestoredParent& rp : parents) {
+      const Order& po = rp.parent;
+      const uint64_t number = ParentNumber(po.order_id());
+      if (number == 0 || IsTerminal(po.status())) {
+        for (const Order& c : rp.children) {
+          if (!IsTerminal(c.status())) cancels.push_back(c.client_order_id());
+        }
+        ++sum.skipped;
+        continue;
+      }
+      if (parents_.count(po.client_order_id()) != 0 || by_order_id_.count(po.order_id()) != 0) {
+        continue;
+      }
+      Parent p;
+      p.number = number;
+      p.order = po;
+      p.request = RequestFromParent(po);
+      std::string why;
+      if (!IsAlgo(p.request)) {
+        why = "not an execution algorithm parent";
+      } else if (auto st = ValidateAlgoFields(p.request); !st.ok()) {
+        why = std::string(st.message());
+      } else if (!rp.children_complete) {
+        why = "children not all found";
+      } else if (active_ >= options_.max_active_parents) {
+        why = "algo parents limit";
+      }
+      // The children are the truth for what the parent has done.
+      int max_child = 0;
+      __int128 notional = 0;
+      int64_t filled = 0;
+      int64_t fee = 0;
+      std::vector<std::string> open;
+      for (const Order& c : rp.children) {
+        Child& ch = p.children[c.client_order_id()];
+        ch.qty_e8 = c.qty_e8();
+        ch.version = c.version();
+        ch.status = c.status();
+        ch.filled_e8 = c.filled_qty_e8();
+        ch.avg_price_e8 = c.avg_fill_price_e8();
+        ch.fee_e8 = c.fee_e8();
+        ch.reject_reason = c.reject_reason();
+        ch.done_seen = true;
+        ch.closed = IsTerminal(c.status());
+        if (!ch.closed) open.push_back(c.client_order_id());
+        max_child = std::max(max_child, ChildNumber(po.client_order_id(), c.client_order_id()));
+        filled += ch.filled_e8;
+        fee += ch.fee_e8;
+        notional += static_cast<__int128>(ch.filled_e8) * ch.avg_price_e8;
+      }
+      if (why.empty() && filled < po.filled_qty_e8()) {
+        why = "children fills below the parent's";
+      }
+      if (filled >= po.filled_qty_e8()) {
+        p.order.set_filled_qty_e8(filled);
+        p.order.set_fee_e8(fee);
+        p.order.set_avg_fill_price_e8(
+            filled > 0 ? static_cast<int64_t>((notional + filled / 2) / filled) : 0);
+      }
+      p.next_child = max_child + 1;
+      // One open child is followed as if the runner had just sent it; a second one (never
+      // expected) is cancelled, and the parent is not resumed.
+      const std::string pcid = po.client_order_id();
+      for (size_t i = 0; i < open.size(); ++i) {
+        child_index_[open[i]] = pcid;
+        if (i == 0) {
+          p.open_child = open[i];
+        } else {
+          p.children[open[i]].runner_cancel = true;
+          cancels.push_back(open[i]);
+          if (why.empty()) why = "more than one open child";
+        }
+      }
+      if (p.order.status() != tickmesh::v1::ORDER_STATUS_PARTIALLY_FILLED &&
+          p.order.filled_qty_e8() > 0 && p.order.filled_qty_e8() < p.order.qty_e8()) {
+        p.order.set_status(tickmesh::v1::ORDER_STATUS_PARTIALLY_FILLED);
+      }
+      // Schedule from now: the deadline stays where the parent's start put it.
+      const int64_t duration_ns = static_cast<int64_t>(po.algo_duration_ms()) * kNsPerMs;
+      const int64_t left_ns = duration_ns > 0 ? po.created_unix_ns() + duration_ns - unix_now : 0;
+      p.start_mono = now;
+      p.next_due = now;
+      if (p.order.algo() == tickmesh::v1::EXEC_ALGO_TWAP) {
+        p.twap_base_filled = p.order.filled_qty_e8();
+        p.twap_qty = std::max<int64_t>(p.order.qty_e8() - p.order.filled_qty_e8(), 0);
+        p.twap_duration_ns = std::max<int64_t>(left_ns, 0);
+        p.twap_slices = PlanTwap(p.twap_qty, p.twap_duration_ns, options_.twap_slice_interval_ns,
+                                 options_.max_twap_slices)
+                            .slices;
+      } else if (duration_ns > 0) {
+        p.end_mono = now + std::max<int64_t>(left_ns, 0);
+      }
+      by_order_id_[p.order.order_id()] = pcid;
+      by_number_[number] = pcid;
+      next_parent_ = std::max(next_parent_, number + 1);
+      const bool changed =
+          p.order.filled_qty_e8() != po.filled_qty_e8() || p.order.status() != po.status();
+      Parent& stored = parents_.emplace(pcid, std::move(p)).first->second;
+      active_ids_.insert(pcid);
+      ++active_;
+      if (changed) ChangedLocked(stored, tickmesh::v1::ORDER_EVENT_TYPE_FILL);
+      if (!why.empty()) {
+        StopLocked(stored, tickmesh::v1::ORDER_STATUS_CANCELLED,
+                   absl::StrCat("algo:not_resumable: ", why));
+      } else if (stored.order.filled_qty_e8() < stored.order.qty_e8() && duration_ns > 0 &&
+                 left_ns <= 0) {
+        StopLocked(stored, tickmesh::v1::ORDER_STATUS_EXPIRED, "algo:deadline_passed_at_restart");
+      }
+      // A stopping parent's open child is cancelled by the timer thread (cancel_child_due).
+      MaybeFinishLocked(stored);
+      if (stored.stopping || IsTerminal(stored.order.status()) ||
+          stored.order.filled_qty_e8() >= stored.order.qty_e8()) {
+        ++sum.ended;
+      } else {
+        ++sum.resumed;
+      }
+    }
+    for (const Order& c : orphans) {
+      if (IsTerminal(c.status()) || child_index_.count(c.client_order_id()) != 0) continue;
+      cancels.push_back(c.client_order_id());
+      sum.cancelled_orphans.push_back(c.client_order_id());
+    }
+    WakeLocked();
+  }
+  for (const std::string& cid : cancels) (void)hooks_.cancel(cid);
+  return sum;
 }
 
 size_t AlgoRunner::active_count() const {
@@ -310,9 +509,7 @@ void AlgoRunner::MaybeCloseChildLocked(Parent& p, const std::string& child_cid,
       case tickmesh::v1::EXEC_ALGO_TWAP:
         if (p.twap_next < p.twap_slices) {
           p.next_due =
-              p.start_mono +
-              TwapSliceOffsetNs(static_cast<int64_t>(p.request.algo_duration_ms()) * kNsPerMs,
-                                p.twap_slices, p.twap_next);
+              p.start_mono + TwapSliceOffsetNs(p.twap_duration_ns, p.twap_slices, p.twap_next);
         } else {
           StopLocked(p, tickmesh::v1::ORDER_STATUS_EXPIRED,
                      refused.ok() ? "" : std::string(refused.message()));
@@ -425,12 +622,13 @@ std::optional<OrderRequest> AlgoRunner::NextChildLocked(Parent& p, int64_t now,
   child.set_side(r.side());
   child.set_strategy(r.strategy());
   child.set_algo(tickmesh::v1::EXEC_ALGO_IMMEDIATE);
+  child.set_parent_order_id(p.order.order_id());
   *child.mutable_trace() = r.trace();
   switch (r.algo()) {
     case tickmesh::v1::EXEC_ALGO_TWAP: {
       // Slices already overdue (the runner or a refused child fell behind) merge into one child:
       // the cumulative target of the latest one due covers them.
-      const int64_t duration_ns = static_cast<int64_t>(r.algo_duration_ms()) * kNsPerMs;
+      const int64_t duration_ns = p.twap_duration_ns;
       while (p.twap_next + 1 < p.twap_slices &&
              p.start_mono + TwapSliceOffsetNs(duration_ns, p.twap_slices, p.twap_next + 1) <= now) {
         ++p.twap_next;
@@ -438,7 +636,7 @@ std::optional<OrderRequest> AlgoRunner::NextChildLocked(Parent& p, int64_t now,
       // Skip slices whose target is already met (earlier children filled ahead of schedule).
       int64_t qty = 0;
       while (p.twap_next < p.twap_slices && qty <= 0) {
-        qty = TwapCumulativeTarget(p.order.qty_e8(), p.twap_slices, p.twap_next) -
+        qty = p.twap_base_filled + TwapCumulativeTarget(p.twap_qty, p.twap_slices, p.twap_next) -
               p.order.filled_qty_e8();
         ++p.twap_next;
       }

@@ -22,11 +22,16 @@
 //    Nothing is sent while the book is one-sided, missing or too thin. At start + duration the
 //    parent EXPIRED with what it filled.
 //
-// Parent lifecycle: ACKED on acceptance (order id "a-<n>", algo set, no venue order id) →
+// Parent lifecycle: ACKED on acceptance (order id "a-<n>", algo and the algorithm parameters
+// algo_duration_ms / display_qty_e8 / max_impact_bps set, no venue order id) →
 // PARTIALLY_FILLED → FILLED / CANCELLED / EXPIRED. filled_qty_e8, avg_fill_price_e8 and fee_e8 are
 // the sums over its children; version grows by one per change. Child client_order_id is
-// "<parent client_order_id>/<n>", n = 1, 2, ... per submission attempt, so a resubmitted parent
-// (same client id) is idempotent: Submit returns the existing parent with duplicate = true.
+// "<parent client_order_id>/<n>", n = 1, 2, ... per submission attempt, and the child request's
+// parent_order_id is the parent's order id, so a resubmitted parent (same client id) is
+// idempotent: Submit returns the existing parent with duplicate = true.
+//
+// Restart: Restore adopts open parents read back from persistence with their children (see
+// Restore for how each algorithm resumes, and when a parent is ended instead).
 //
 // Child outcomes:
 //  - refused with FAILED_PRECONDITION "risk:..." (or INVALID_ARGUMENT / UNIMPLEMENTED): the parent
@@ -148,6 +153,58 @@ class AlgoRunner {
   // Parents, newest first, at most `limit` (active and retained finished ones).
   std::vector<tickmesh::v1::Order> List(size_t limit) const;
 
+  // Filtered listing (ListOrders): parents newest first (by number n of "a-<n>"), only those with
+  // n < before (0 = no bound), matching venue / symbol (empty = any) and one of `statuses`
+  // (empty = any), at most `limit`.
+  struct ParentQuery {
+    std::string venue;
+    std::string symbol;
+    std::vector<tickmesh::v1::OrderStatus> statuses;
+    uint64_t before = 0;
+    size_t limit = 100;
+  };
+  std::vector<tickmesh::v1::Order> List(const ParentQuery& query) const;
+
+  // One open parent read back from persistence at restart, with every child of it that could be
+  // found (any status; open children in their state after ExecutionEngine::Restore).
+  struct RestoredParent {
+    tickmesh::v1::Order parent;
+    std::vector<tickmesh::v1::Order> children;
+    // False when not every child could be read: the parent is then ended, not resumed.
+    bool children_complete = true;
+  };
+  struct RestoreSummary {
+    size_t resumed = 0;  // running again
+    size_t ended = 0;    // ending at restore (filled, expired, not resumable)
+    // Order id not "a-<n>", or already terminal: not adopted (its open children are cancelled).
+    size_t skipped = 0;
+    std::vector<std::string> cancelled_orphans;  // open children without an open parent
+  };
+  // Restart reconciliation (call before Start; also fine after). For each parent, its filled
+  // quantity / average price / fee are recomputed from `children` (the children are the truth: a
+  // parent's last update may not have reached persistence), its version and number are kept
+  // (new parents are numbered past it), and children numbers continue past the highest child.
+  // At most one open child is adopted (the runner follows it as if it had sent it); further open
+  // children are cancelled. Then, by algorithm, with now = the unix clock:
+  //  - TWAP: the remaining quantity is re-planned over the remaining duration
+  //    (created_unix_ns + algo_duration_ms - now) with the usual slice interval, starting now;
+  //  - ICEBERG: continues (an adopted resting child stays; otherwise the next child is sent);
+  //    the deadline stays created_unix_ns + algo_duration_ms;
+  //  - LIQUIDITY_AWARE: continues until created_unix_ns + algo_duration_ms.
+  // A parent is ended instead (its open child cancelled first, event emitted, so persistence
+  // sees the end):
+  //  - FILLED when its children filled it;
+  //  - EXPIRED, reject_reason "algo:deadline_passed_at_restart", when its deadline passed while
+  //    execution was down;
+  //  - CANCELLED, reject_reason "algo:not_resumable: <why>", when the record cannot be resumed
+  //    (bad order id, algorithm fields missing or invalid — e.g. written by an older version —,
+  //    children not all found, parent limit reached).
+  // `orphans`: open child orders whose parent is not among `parents` (the parent ended, or its
+  // record is lost) — each is cancelled through the cancel hook, never left working.
+  // A parent whose client id or order id is already known is skipped (counted in neither).
+  RestoreSummary Restore(std::vector<RestoredParent> parents,
+                         const std::vector<tickmesh::v1::Order>& orphans = {});
+
   // Engine order events (the engine's event observer). Only children are looked at; cheap and
   // non-blocking, safe to call under the engine's mutex.
   void OnOrderEvents(const tickmesh::v1::OrderEventBatch& batch);
@@ -184,6 +241,11 @@ class AlgoRunner {
     tickmesh::v1::OrderRequest request;
     int64_t start_mono = 0;
     int64_t end_mono = 0;  // 0 = no deadline
+    // TWAP schedule: twap_qty over twap_duration_ns from start_mono, on top of twap_base_filled
+    // (the whole parent from 0 normally; what remained at a restart).
+    int64_t twap_base_filled = 0;
+    int64_t twap_qty = 0;
+    int64_t twap_duration_ns = 0;
     int twap_slices = 1;
     int twap_next = 0;     // next TWAP slice to send
     int next_child = 1;    // number of the next child client id

@@ -1,7 +1,10 @@
 #include "execution_engine.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cctype>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -125,7 +128,18 @@ struct ExecutionEngine::Metrics {
         subscriber_overflows(tickmesh::runtime::CounterFamily(
                                  MetricPrefix("execution") + "event_subscriber_overflows_total",
                                  "StreamOrderEvents subscribers ended for a full queue")
-                                 .Add({})) {}
+                                 .Add({})),
+        // A bounded retention structure exported as <base>_retained + <base>_retention_limit:
+        // the load tester's soak judges memory growth only once such structures are full.
+        terminal_retained(tickmesh::runtime::GaugeFamily(
+                              MetricPrefix("execution") + "terminal_orders_retained",
+                              "Terminal orders kept in memory (idempotency, GetOrder)")
+                              .Add({})),
+        terminal_retention_limit(
+            tickmesh::runtime::GaugeFamily(
+                MetricPrefix("execution") + "terminal_orders_retention_limit",
+                "Most terminal orders kept in memory (--order_retention); oldest forgotten first")
+                .Add({})) {}
 
   prometheus::Family<prometheus::Counter>& orders;
   prometheus::Family<prometheus::Counter>& risk_rejects;
@@ -145,6 +159,22 @@ struct ExecutionEngine::Metrics {
   prometheus::Family<prometheus::Counter>& breaker_rejects;
   prometheus::Family<prometheus::Counter>& breaker_trips;
   prometheus::Counter& subscriber_overflows;
+  prometheus::Gauge& terminal_retained;
+  prometheus::Gauge& terminal_retention_limit;
+
+  // orders_total{status} for one status: the label lookup (hashing under the family's lock) is
+  // done once per status, not once per published event.
+  prometheus::Counter& OrdersWithStatus(tickmesh::v1::OrderStatus s) {
+    const auto i = static_cast<size_t>(s);
+    if (i >= orders_by_status.size()) return orders.Add({{"status", StatusLabel(s)}});
+    prometheus::Counter* c = orders_by_status[i].load(std::memory_order_acquire);
+    if (c == nullptr) {
+      c = &orders.Add({{"status", StatusLabel(s)}});
+      orders_by_status[i].store(c, std::memory_order_release);
+    }
+    return *c;
+  }
+  std::array<std::atomic<prometheus::Counter*>, 8> orders_by_status{};
 };
 
 ExecutionEngine::ExecutionEngine(EngineOptions options, OutboxQueue* outbox, CachePut cache_put)
@@ -154,12 +184,21 @@ ExecutionEngine::ExecutionEngine(EngineOptions options, OutboxQueue* outbox, Cac
       metrics_(std::make_unique<Metrics>()),
       fanout_([m = metrics_.get()](const EventFilter&) { m->subscriber_overflows.Increment(); }),
       orders_(options.orders),
-      risk_(options.risk),
+      risk_(options.risk, options.strategy_risk, options.risk_day_reset_hour_utc,
+            options.risk_clock),
       venue_(options.venue),
-      paper_(&venue_),
-      portfolio_(options.initial_quote_e8) {}
+      paper_(&venue_, options.paper_clock),
+      portfolio_(options.initial_quote_e8) {
+  if (options_.risk_day_seed) {
+    risk_.SeedAccountBaseline(options_.risk_day_seed->first, options_.risk_day_seed->second);
+  }
+  if (options_.risk_on_roll) risk_.SetOnRoll(options_.risk_on_roll);
+  metrics_->terminal_retention_limit.Set(static_cast<double>(options.orders.terminal_retention));
+  if (paper_.delayed()) paper_.StartArrivals([this] { OnPaperArrivals(); });
+}
 
 ExecutionEngine::~ExecutionEngine() {
+  paper_.StopArrivals();
   StopVenues();
   CloseStreams();
 }
@@ -253,6 +292,11 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
     metrics_->resource_rejects.Add({{"reason", "venue_queue"}}).Increment();
     return absl::ResourceExhaustedError(absl::StrCat("venue queue full: ", request.venue()));
   }
+  if (remote == nullptr && paper_.delayed() && !paper_.HasRoom()) {
+    if (breaker != nullptr) breaker->Release();
+    metrics_->resource_rejects.Add({{"reason", "paper_in_flight"}}).Increment();
+    return absl::ResourceExhaustedError("paper venue: too many orders in flight");
+  }
   OrderRequest req = request;
   if (req.strategy().empty()) req.set_strategy("manual");
   // Validated: the symbol is BASE-QUOTE.
@@ -264,6 +308,7 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
   ctx.position_e8 = portfolio_.PositionQty(req.venue(), req.symbol());
   ctx.open_same_side_e8 = orders_.OpenRemaining(req.venue(), req.symbol(), req.side());
   ctx.mid_e8 = mid;
+  ctx.open_orders = static_cast<int64_t>(orders_.open_count());
 
   std::vector<OrderEvent> events;
   const int64_t now = NowUnixNs();
@@ -276,10 +321,14 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
   }
   const std::string order_id = created->record->order.order_id();
 
-  const RiskDecision decision = risk_.Check(req, ctx);
+  const RiskBook::Decision checked = risk_.Check(req, {ctx, &portfolio_}, RiskMarkLocked());
+  const RiskDecision& decision = checked.decision;
   if (!decision.ok) {
     if (breaker != nullptr) breaker->Release();
-    metrics_->risk_rejects.Add({{"rule", decision.rule}}).Increment();
+    // Labels stay bounded: strategy is a configured name or "other".
+    metrics_->risk_rejects
+        .Add({{"rule", decision.rule}, {"scope", checked.scope}, {"strategy", *checked.pool}})
+        .Increment();
     (void)orders_.Reject(order_id, decision.reason(), now, &events);
     PublishLocked(&events);
     return absl::FailedPreconditionError(decision.reason());
@@ -298,6 +347,16 @@ absl::StatusOr<tickmesh::v1::SubmitOrderResponse> ExecutionEngine::SubmitLocked(
       PublishLocked(&events);
       return absl::FailedPreconditionError("venue:error:stopped");
     }
+    PublishLocked(&events);
+    *resp.mutable_order() = orders_.Find(order_id)->order;
+    return resp;
+  }
+
+  if (paper_.delayed()) {
+    // Paper latency model: NEW now (room checked above); the answer follows when the order
+    // reaches the book (OnPaperArrivals). The in-process venue cannot fail.
+    (void)paper_.Send(orders_.Find(order_id)->order);
+    RecordVenueCallLocked(req.venue(), breaker, true);
     PublishLocked(&events);
     *resp.mutable_order() = orders_.Find(order_id)->order;
     return resp;
@@ -355,6 +414,12 @@ void ExecutionEngine::RecordVenueCallLocked(const std::string& venue, CircuitBre
                               {"to", CircuitBreaker::Name(after)}});
 }
 
+MarkFn ExecutionEngine::RiskMarkLocked() const {
+  // Called only under mu_, by risk_ within the same locked section.
+  return [this](const std::string& venue, const std::string& symbol)
+             ABSL_NO_THREAD_SAFETY_ANALYSIS { return venue_.Mid(venue, symbol); };
+}
+
 void ExecutionEngine::ApplyVenueFillLocked(const VenueFill& vf, int64_t now_unix_ns,
                                            std::vector<OrderEvent>* events) {
   auto fill = orders_.ApplyFill(vf.order_id, vf.price_e8, vf.qty_e8, vf.fee_e8, vf.fee_asset,
@@ -366,11 +431,20 @@ void ExecutionEngine::ApplyVenueFillLocked(const VenueFill& vf, int64_t now_unix
     return;
   }
   metrics_->fills.Increment();
+  // A fill past the trading day's boundary belongs to the new day: baselines first.
+  risk_.RollDay(portfolio_, RiskMarkLocked());
   if (auto s = portfolio_.ApplyFill(*fill); !s.ok()) {
     tickmesh::runtime::LogError("fill not applied to the portfolio",
                                 {{"fill_id", fill->fill_id()}, {"error", s.ToString()}});
   }
+  risk_.InvalidatePnl();
   const OrderRecord* rec = orders_.Find(vf.order_id);
+  if (rec != nullptr) {
+    if (auto s = risk_.OnFill(*fill, rec->order.strategy()); !s.ok()) {
+      tickmesh::runtime::LogError("fill not applied to the strategy's risk ledger",
+                                  {{"fill_id", fill->fill_id()}, {"error", s.ToString()}});
+    }
+  }
   if (rec != nullptr && rec->signal_recv_mono_ns != 0 &&
       rec->order.filled_qty_e8() == vf.qty_e8) {  // first fill of the order
     metrics_->signal_to_fill.Observe(static_cast<double>(MonotonicNs() - rec->signal_recv_mono_ns) /
@@ -426,19 +500,23 @@ void ExecutionEngine::WriteCacheLocked(const std::string& venue, const std::stri
 void ExecutionEngine::PublishLocked(std::vector<OrderEvent>* events) {
   if (events->empty()) return;
   const int64_t emit_ns = NowUnixNs();
-  tickmesh::v1::OrderEventBatch batch;
+  // Built once and shared, not copied, by every subscriber that wants all of it.
+  auto shared = std::make_shared<tickmesh::v1::OrderEventBatch>();
+  tickmesh::v1::OrderEventBatch& batch = *shared;
+  batch.mutable_events()->Reserve(static_cast<int>(events->size()));
   std::vector<tickmesh::v1::Record> records;
   records.reserve(events->size() * 3);
   for (OrderEvent& ev : *events) {
     Stamp(ev.mutable_trace(), "emit", emit_ns);
     const Order& o = ev.order();
+    risk_.OnOrder(o);  // per-strategy open orders
     // orders_total counts orders reaching a status (a further partial fill is not a new status).
     const bool first_partial = ev.type() == tickmesh::v1::ORDER_EVENT_TYPE_FILL &&
                                o.status() == tickmesh::v1::ORDER_STATUS_PARTIALLY_FILLED &&
                                o.filled_qty_e8() == ev.fill().qty_e8();
     if (ev.type() != tickmesh::v1::ORDER_EVENT_TYPE_FILL || first_partial ||
         o.status() == tickmesh::v1::ORDER_STATUS_FILLED) {
-      metrics_->orders.Add({{"status", StatusLabel(o.status())}}).Increment();
+      metrics_->OrdersWithStatus(o.status()).Increment();
     }
     // Final execution quality, once per finished order that was sent to the venue.
     if (OrderManager::IsTerminal(o.status()) && ev.has_quality() &&
@@ -459,21 +537,25 @@ void ExecutionEngine::PublishLocked(std::vector<OrderEvent>* events) {
     *batch.add_events() = std::move(ev);
   }
   events->clear();
+  metrics_->terminal_retained.Set(
+      static_cast<double>(orders_.retained_count() - orders_.open_count()));
   if (outbox_ != nullptr) {
     AppendStateRecordsLocked(&records);
     outbox_->Append(std::move(records));
   }
   if (observer_) observer_(batch);
-  fanout_.Publish([&](const EventFilter& f, tickmesh::v1::OrderEventBatch* out) {
-    if (f.symbols.empty()) {
-      *out = batch;
-      return true;
-    }
-    for (const OrderEvent& ev : batch.events()) {
-      if (f.symbols.count(ev.order().symbol()) != 0) *out->add_events() = ev;
-    }
-    return out->events_size() > 0;
-  });
+  fanout_.PublishShared(
+      std::move(shared),
+      [](const EventFilter& f, const std::shared_ptr<const tickmesh::v1::OrderEventBatch>& all)
+          -> std::shared_ptr<const tickmesh::v1::OrderEventBatch> {
+        if (f.symbols.empty()) return all;
+        auto out = std::make_shared<tickmesh::v1::OrderEventBatch>();
+        for (const OrderEvent& ev : all->events()) {
+          if (f.symbols.count(ev.order().symbol()) != 0) *out->add_events() = ev;
+        }
+        if (out->events_size() == 0) return nullptr;
+        return out;
+      });
 }
 
 void ExecutionEngine::OnSignalBatch(const tickmesh::v1::SignalBatch& batch) {
@@ -546,6 +628,7 @@ std::vector<std::pair<std::string, std::string>> ExecutionEngine::OnMarketBatch(
     const tickmesh::v1::MarketEventBatch& batch) {
   std::vector<std::pair<std::string, std::string>> gapped;
   std::lock_guard<std::mutex> lock(mu_);
+  risk_.InvalidatePnl();  // marks move with the books
   std::vector<VenueFill> fills;
   for (const auto& ev : batch.events()) {
     if (!ev.has_snapshot() && !ev.has_delta() && !ev.has_trade() && !ev.has_ticker()) continue;
@@ -586,6 +669,16 @@ std::vector<std::pair<std::string, std::string>> ExecutionEngine::OnMarketBatch(
     PublishLocked(&events);
   }
   return gapped;
+}
+
+void ExecutionEngine::OnPaperArrivals() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<OrderEvent> events;
+  const int64_t now = NowUnixNs();
+  for (const auto& [order, state] : paper_.TakeArrivals()) {
+    ApplyVenueStateLocked(order.order_id(), state, now, &events);
+  }
+  PublishLocked(&events);
 }
 
 void ExecutionEngine::ApplyBook(const tickmesh::v1::GetBookResponse& book) {
@@ -806,6 +899,8 @@ ExecutionEngine::RestoreSummary ExecutionEngine::Restore(
         .Set(static_cast<double>(p.qty_e8()) / kE8);
     WriteCacheLocked(p.venue(), p.symbol(), now);
   }
+  risk_.InvalidatePnl();  // restored positions
+  risk_.ResetDay();       // baselines from the restored positions (or the stored seed)
   std::vector<OrderEvent> events;
   for (const Order& o : open_orders) {
     absl::Status s = ValidateRestoredOrder(o);
@@ -814,6 +909,7 @@ ExecutionEngine::RestoreSummary ExecutionEngine::Restore(
       skip(absl::StrCat("order ", o.order_id()), s);
       continue;
     }
+    risk_.OnOrder(o);  // counts against its strategy's open orders until closed
     (void)portfolio_.EnsureInstrument(o.venue(), o.symbol());
     if (Remote(o.venue()) != nullptr) {
       // The venue knows what became of it: the worker's polls resolve it (a NEW order may have
@@ -867,6 +963,26 @@ void ExecutionEngine::CloseStreams() {
   fanout_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "execution shutting down"));
 }
 
+absl::Status ExecutionEngine::CheckAlgoParent(const OrderRequest& parent) const {
+  RiskLimits limits;
+  limits.max_position_e8 = options_.risk.max_position_e8;
+  std::lock_guard<std::mutex> lock(mu_);
+  RiskContext ctx;
+  ctx.kill_switch_engaged = kill_.engaged();
+  ctx.position_e8 = portfolio_.PositionQty(parent.venue(), parent.symbol());
+  ctx.open_same_side_e8 = orders_.OpenRemaining(parent.venue(), parent.symbol(), parent.side());
+  const RiskDecision d = RiskEngine::Check(limits, parent, ctx);
+  if (!d.ok) return absl::FailedPreconditionError(d.reason());
+  return absl::OkStatus();
+}
+
+void ExecutionEngine::PublishParentEvents(std::vector<OrderEvent> events) {
+  if (events.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (OrderEvent& ev : events) ev.set_seq(orders_.TakeSeq());
+  PublishLocked(&events);
+}
+
 void ExecutionEngine::SetEventObserver(
     std::function<void(const tickmesh::v1::OrderEventBatch&)> observer) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -880,6 +996,24 @@ nlohmann::json ExecutionEngine::StatusJson() const {
                       {"reason", kill_.reason()},
                       {"since_unix_ns", kill_.since_unix_ns()},
                       {"cancelled_orders", kill_.cancelled_orders()}};
+  {
+    const MarkFn mark = RiskMarkLocked();
+    risk_.RollDay(portfolio_, mark);
+    nlohmann::json risk = {{"day_reset_hour_utc", options_.risk_day_reset_hour_utc},
+                           {"daily_pnl_e8", risk_.AccountDailyPnl(portfolio_, mark)},
+                           {"max_daily_loss_e8", risk_.account_limits().max_daily_loss_e8},
+                           {"max_open_orders", risk_.account_limits().max_open_orders}};
+    if (risk_.day()) risk["trading_day"] = *risk_.day();
+    nlohmann::json pools = nlohmann::json::object();
+    auto add_pool = [&](const std::string& pool) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      pools[pool] = {{"open_orders", risk_.PoolOpenOrders(pool)},
+                     {"daily_pnl_e8", risk_.PoolDailyPnl(pool, mark).value_or(0)}};
+    };
+    for (const auto& [name, limits] : risk_.strategy_limits().named) add_pool(name);
+    if (risk_.strategy_limits().default_limits) add_pool("other");
+    risk["strategies"] = std::move(pools);
+    j["risk"] = std::move(risk);
+  }
   nlohmann::json counts = nlohmann::json::object();
   for (const auto& [status, n] : orders_.CountsByStatus()) counts[StatusLabel(status)] = n;
   j["orders_by_status"] = counts;
@@ -890,6 +1024,7 @@ nlohmann::json ExecutionEngine::StatusJson() const {
   j["positions"] = portfolio_.position_count();
   j["books"] = venue_.book_count();
   j["resting_orders"] = venue_.resting_count();
+  j["paper_in_flight"] = venue_.in_flight_count();
   j["event_subscribers"] = fanout_.size();
   j["book_errors"] = book_errors_;
   j["invalid_signals"] = invalid_signals_;
@@ -1002,8 +1137,9 @@ absl::Status ExecutionEngine::AddRemoteVenue(std::unique_ptr<Venue> venue, RateL
   }
   VenueWorker::Callbacks cb;
   cb.on_answer = [this, name](VenueWorker::Call call, const Order& order,
-                              const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns) {
-    OnVenueAnswer(name, call, order, answer, call_ns);
+                              const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns,
+                              bool counted) {
+    OnVenueAnswer(name, call, order, answer, call_ns, counted);
   };
   cb.has_open_orders = [this, name] { return HasTrackedOrders(name); };
   cb.on_open_orders = [this, name](const absl::StatusOr<std::vector<VenueOrderState>>& open,
@@ -1116,6 +1252,11 @@ void ExecutionEngine::ApplyVenueStateLocked(const std::string& order_id, const V
       vf.price_e8 = price;
       vf.qty_e8 = qty;
       vf.liquidity = tickmesh::v1::LIQUIDITY_UNSPECIFIED;
+      // The venue's cumulative fee (when it reports one) less what earlier fills recorded.
+      if (st.fee_known && st.fee_e8 > o.fee_e8()) {
+        vf.fee_e8 = st.fee_e8 - o.fee_e8();
+        vf.fee_asset = st.fee_asset;
+      }
       ApplyVenueFillLocked(vf, now, events);
       if (VenueWorker* w = Remote(o.venue())) w->RefreshBalancesSoon();
     } else {
@@ -1151,8 +1292,8 @@ void ExecutionEngine::ApplyVenueStateLocked(const std::string& order_id, const V
 
 void ExecutionEngine::OnVenueAnswer(const std::string& venue, VenueWorker::Call call,
                                     const Order& order,
-                                    const absl::StatusOr<VenueOrderState>& answer,
-                                    int64_t call_ns) {
+                                    const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns,
+                                    bool counted) {
   const char* call_name = VenueWorker::CallName(call);
   VenueCallsFamily()
       .Add({{"venue", venue}, {"call", call_name}, {"result", CallResult(answer.status())}})
@@ -1173,7 +1314,11 @@ void ExecutionEngine::OnVenueAnswer(const std::string& venue, VenueWorker::Call 
   auto rit = remote_orders_.find(id);
   switch (call) {
     case VenueWorker::Call::kPlace: {
-      RecordVenueCallLocked(venue, BreakerLocked(venue), !failed);
+      if (counted) {
+        RecordVenueCallLocked(venue, BreakerLocked(venue), !failed);
+      } else if (CircuitBreaker* b = BreakerLocked(venue)) {
+        b->Release();  // its batch's outcome was recorded with the batch's first order
+      }
       if (rit == remote_orders_.end()) break;  // already closed (e.g. cancelled while queued)
       rit->second.place_pending = false;
       if (answer.ok()) {
@@ -1208,7 +1353,9 @@ void ExecutionEngine::OnVenueAnswer(const std::string& venue, VenueWorker::Call 
       break;
     }
     case VenueWorker::Call::kCancel: {
-      if (call_ns > 0) RecordBackgroundCallLocked(venue, !failed, /*count_success=*/true);
+      if (call_ns > 0 && counted) {
+        RecordBackgroundCallLocked(venue, !failed, /*count_success=*/true);
+      }
       if (rit != remote_orders_.end()) rit->second.cancel_pending = false;
       if (answer.ok()) {
         if (rit != remote_orders_.end() && rit->second.place_pending &&

@@ -59,7 +59,19 @@
 namespace tickmesh::execution {
 
 struct EngineOptions {
+  // Account-wide pre-trade limits (risk.h).
   RiskLimits risk;
+  // Per-strategy limits over each strategy's own orders and fills (risk.h, RiskBook).
+  StrategyLimits strategy_risk;
+  // The trading day of max_daily_loss starts at this hour (UTC, 0..23).
+  int risk_day_reset_hour_utc = 0;
+  // Unix ns for the trading day; null = the wall clock (tests inject one).
+  std::function<int64_t()> risk_clock;
+  // Restart: the account's daily-loss baseline stored for a trading day (RiskBook::
+  // SeedAccountBaseline), and where each new day's baseline goes (RiskBook::SetOnRoll; called
+  // under the engine mutex, once per trading day).
+  std::optional<std::pair<int64_t, int64_t>> risk_day_seed;
+  std::function<void(int64_t day, int64_t account_baseline_e8)> risk_on_roll;
   PaperVenue::Options venue;
   OrderManager::Options orders;
   // Starting balance of each quote asset per venue.
@@ -76,6 +88,9 @@ struct EngineOptions {
   // venue lists or finds the order; "not found" answers are only believed this long after the
   // place call (the request may still be on its way), then the order is REJECTED.
   int64_t unconfirmed_grace_ns = 10'000'000'000;
+  // Monotonic ns clock of the paper venue's latency model (venue.ack_latency_ns /
+  // ack_jitter_ns); empty = steady clock. Tests inject one.
+  ClockFn paper_clock;
 };
 
 // Per-subscriber state of StreamOrderEvents.
@@ -165,7 +180,8 @@ class ExecutionEngine {
 
   // Routes orders of venue `venue->name()` to that remote venue through a VenueWorker (see
   // venue_worker.h). Call before Restore / StartVenues and before serving. `limiter` (may be
-  // null) charges the worker's polls (RequestClass::kQuery). INVALID_ARGUMENT for a venue that is
+  // null) charges the worker's query requests (RequestClass::kQueryOrder .. kBalances, each with
+  // its endpoint's cost). INVALID_ARGUMENT for a venue that is
   // not remote(), ALREADY_EXISTS for a name registered twice, FAILED_PRECONDITION after
   // StartVenues.
   absl::Status AddRemoteVenue(std::unique_ptr<Venue> venue, RateLimiter* limiter,
@@ -203,6 +219,21 @@ class ExecutionEngine {
                          const std::vector<tickmesh::v1::Position>& positions,
                          const std::vector<tickmesh::v1::Balance>& balances);
 
+  // Whole-parent pre-check of an execution-algorithm parent (TWAP / ICEBERG / LIQUIDITY_AWARE),
+  // before the runner accepts it: the kill switch, and the account's max_position with the
+  // parent's full quantity (position + open same-side orders + the parent's qty), so a parent
+  // that could not complete within the limit is refused before any child trades. The per-order
+  // rules (qty, notional, price band, open orders) and per-strategy limits stay per child: a
+  // parent is larger than its children by design. OK, or FAILED_PRECONDITION "risk:kill_switch"
+  // / "risk:max_position" (nothing recorded, no event).
+  absl::Status CheckAlgoParent(const tickmesh::v1::OrderRequest& parent) const;
+
+  // Publishes events of orders the engine does not hold — the parents of execution algorithms
+  // (AlgoRunner's parent_event) — through the same path as the engine's own: each gets the
+  // engine's next event seq, then {execution, emit} stamp, outbox (Order + OrderEvent records,
+  // so parents are persisted), observer and StreamOrderEvents subscribers. Never blocks on I/O.
+  void PublishParentEvents(std::vector<tickmesh::v1::OrderEvent> events);
+
   // Called with every published batch, under the engine mutex (tests, taps). Must not block.
   void SetEventObserver(std::function<void(const tickmesh::v1::OrderEventBatch&)> observer);
 
@@ -215,6 +246,9 @@ class ExecutionEngine {
   absl::StatusOr<tickmesh::v1::SubmitOrderResponse> SubmitLocked(
       const tickmesh::v1::OrderRequest& request, const tickmesh::v1::Trace& trace,
       int64_t submit_mono_ns, int64_t signal_recv_mono_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks positions for risk's daily PnL: the mid of the (venue, symbol) book when usable. The
+  // function must be used only while mu_ is held.
+  MarkFn RiskMarkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyVenueFillLocked(const VenueFill& vf, int64_t now_unix_ns,
                             std::vector<tickmesh::v1::OrderEvent>* events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -229,6 +263,9 @@ class ExecutionEngine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SubmitSignalOrder(const tickmesh::v1::OrderRequest& req, tickmesh::v1::Trace trace,
                          int64_t recv_mono);
+  // Paper latency model: the adapter's timer thread calls this when in-flight paper orders are
+  // due; their answers are applied like a live venue's (ApplyVenueStateLocked).
+  void OnPaperArrivals();
   // Stamps {execution, emit}, counts, appends to the outbox, publishes to subscribers.
   void PublishLocked(std::vector<tickmesh::v1::OrderEvent>* events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -260,7 +297,7 @@ class ExecutionEngine {
   // Worker callbacks (worker thread; take the mutex).
   void OnVenueAnswer(const std::string& venue, VenueWorker::Call call,
                      const tickmesh::v1::Order& order,
-                     const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns);
+                     const absl::StatusOr<VenueOrderState>& answer, int64_t call_ns, bool counted);
   std::vector<tickmesh::v1::Order> OnVenueOpenOrders(
       const std::string& venue, const absl::StatusOr<std::vector<VenueOrderState>>& open,
       int64_t call_ns);
@@ -289,7 +326,8 @@ class ExecutionEngine {
 
   mutable std::mutex mu_;
   OrderManager orders_ ABSL_GUARDED_BY(mu_);
-  RiskEngine risk_ ABSL_GUARDED_BY(mu_);
+  // mutable: StatusJson rolls the trading day and marks positions (RiskBook's last-mark cache).
+  mutable RiskBook risk_ ABSL_GUARDED_BY(mu_);
   PaperVenue venue_ ABSL_GUARDED_BY(mu_);
   PaperVenueAdapter paper_ ABSL_GUARDED_BY(mu_);
   Portfolio portfolio_ ABSL_GUARDED_BY(mu_);

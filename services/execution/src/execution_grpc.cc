@@ -45,6 +45,8 @@ grpc::Status SubmitAlgoParent(ExecutionEngine* engine, AlgoRunner* algos,
       resp->set_duplicate(true);
       return grpc::Status::OK;
     }
+    // A new parent: kill switch and max_position with its whole quantity.
+    if (auto s = engine->CheckAlgoParent(order); !s.ok()) return ToGrpc(s);
   }
   auto result = algos->Submit(order);
   if (!result.ok()) return ToGrpc(result.status());
@@ -71,6 +73,11 @@ grpc::ServerUnaryReactor* ExecutionGrpc::Submit(grpc::CallbackServerContext* ctx
                                                 tickmesh::v1::SubmitOrderResponse* resp) {
   if (!req->has_order()) {
     return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "order is required"));
+  }
+  if (!req->order().parent_order_id().empty()) {
+    return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "order.parent_order_id: set by execution on algorithm children "
+                                  "only"));
   }
   if (AlgoRunner::IsAlgo(req->order())) {
     return Done(ctx, SubmitAlgoParent(engine_, algos_.load(), req->order(), resp));
@@ -173,7 +180,8 @@ grpc::ServerUnaryReactor* ExecutionGrpc::GetOrder(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* ExecutionGrpc::ListOrders(grpc::CallbackServerContext* ctx,
                                                     const tickmesh::v1::ListOrdersRequest* req,
                                                     tickmesh::v1::ListOrdersResponse* resp) {
-  auto result = engine_->ListOrders(*req);
+  // Algo parents are listed with the engine's orders (merged newest first, paged together).
+  auto result = ListOrdersWithParents(*engine_, algos_.load(), *req);
   if (!result.ok()) return Done(ctx, ToGrpc(result.status()));
   *resp = std::move(*result);
   return Done(ctx, grpc::Status::OK);

@@ -20,25 +20,21 @@ absl::Status ValidateLevels(const google::protobuf::RepeatedPtrField<tickmesh::v
   return absl::OkStatus();
 }
 
-template <typename Map>
-void SetLevel(Map& side, int64_t price, int64_t qty) {
-  if (qty == 0) {
-    side.erase(price);
-    return;
-  }
-  side[price] = qty;
-  if (side.size() > kMaxLevelsPerSide) side.erase(std::prev(side.end()));  // worst price
-}
-
 }  // namespace
 
 absl::Status L2Book::ApplySnapshot(const tickmesh::v1::BookSnapshot& snapshot, uint64_t seq) {
   if (auto s = ValidateLevels(snapshot.bids(), "bids"); !s.ok()) return s;
   if (auto s = ValidateLevels(snapshot.asks(), "asks"); !s.ok()) return s;
-  bids_.clear();
-  asks_.clear();
-  for (const auto& l : snapshot.bids()) SetLevel(bids_, l.price_e8(), l.qty_e8());
-  for (const auto& l : snapshot.asks()) SetLevel(asks_, l.price_e8(), l.qty_e8());
+  if (tickmesh::book::OrderBook::ValidateSnapshot(snapshot).ok()) {
+    // The usual case (sorted best first, no empty levels): loaded in one pass.
+    (void)book_.ApplySnapshot(snapshot);
+  } else {
+    // Valid for this stream but not in book order (unsorted, qty 0 levels, repeated prices):
+    // level by level, with the same depth bound.
+    book_.Clear();
+    for (const auto& l : snapshot.bids()) book_.SetBid(l.price_e8(), l.qty_e8());
+    for (const auto& l : snapshot.asks()) book_.SetAsk(l.price_e8(), l.qty_e8());
+  }
   last_seq_ = seq;
   usable_ = true;
   return absl::OkStatus();
@@ -52,10 +48,8 @@ absl::Status L2Book::ApplyDelta(const tickmesh::v1::BookDelta& delta, uint64_t s
     MarkStale();
     return absl::DataLossError(absl::StrCat("seq gap: expected ", expected, " got ", seq));
   }
-  if (auto s = ValidateLevels(delta.bids(), "bids"); !s.ok()) return s;
-  if (auto s = ValidateLevels(delta.asks(), "asks"); !s.ok()) return s;
-  for (const auto& l : delta.bids()) SetLevel(bids_, l.price_e8(), l.qty_e8());
-  for (const auto& l : delta.asks()) SetLevel(asks_, l.price_e8(), l.qty_e8());
+  // Validates every level first (price > 0, qty >= 0): a malformed delta changes nothing.
+  if (auto s = book_.ApplyDelta(delta); !s.ok()) return s;
   if (seq != 0) last_seq_ = seq;
   return absl::OkStatus();
 }
@@ -73,19 +67,22 @@ absl::Status L2Book::AdvanceSeq(uint64_t seq) {
 }
 
 void L2Book::MarkStale() {
-  bids_.clear();
-  asks_.clear();
+  book_.Clear();
   usable_ = false;
 }
 
 std::optional<std::pair<int64_t, int64_t>> L2Book::BestBid() const {
-  if (!usable_ || bids_.empty()) return std::nullopt;
-  return *bids_.begin();
+  if (!usable_) return std::nullopt;
+  auto b = book_.BestBid();
+  if (!b) return std::nullopt;
+  return std::pair{b->price_e8, b->qty_e8};
 }
 
 std::optional<std::pair<int64_t, int64_t>> L2Book::BestAsk() const {
-  if (!usable_ || asks_.empty()) return std::nullopt;
-  return *asks_.begin();
+  if (!usable_) return std::nullopt;
+  auto a = book_.BestAsk();
+  if (!a) return std::nullopt;
+  return std::pair{a->price_e8, a->qty_e8};
 }
 
 std::optional<int64_t> L2Book::Mid() const {

@@ -1,21 +1,19 @@
 // L2 order books kept by execution from market-data's book stream, used for paper fills, mids for
 // risk checks and marks for unrealised PnL.
 //
-// Each (venue, symbol) book applies snapshots and deltas in sequence order. A delta whose seq is
-// not last_seq + 1 makes the book stale (cleared, unusable) until the next snapshot, as the
-// MarketEvent contract requires; an older or repeated seq is ignored. A later issue can replace
-// this with market-data's book shared via libs/.
+// L2Book is market-data's book (libs/book OrderBook: sorted vectors, bounded depth) plus what the
+// stream contract adds: each (venue, symbol) book applies snapshots and deltas in sequence order.
+// A delta whose seq is not last_seq + 1 makes the book stale (cleared, unusable) until the next
+// snapshot, as the MarketEvent contract requires; an older or repeated seq is ignored.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <optional>
-#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "tickmesh/book/order_book.h"
 #include "tickmesh/v1/market_data.pb.h"
 
 namespace tickmesh::execution {
@@ -26,12 +24,15 @@ inline constexpr size_t kMaxLevelsPerSide = 5000;
 
 class L2Book {
  public:
-  // price_e8 -> qty_e8. Bids iterate best (highest) first, asks best (lowest) first.
-  using Bids = std::map<int64_t, int64_t, std::greater<int64_t>>;
-  using Asks = std::map<int64_t, int64_t>;
+  // One side's levels best first (bids highest first, asks lowest first), iterated as
+  // tickmesh::book::Level {price_e8, qty_e8}; a view, invalidated by the next update.
+  using Levels = tickmesh::book::OrderBook::SideView;
+
+  L2Book() : book_(kMaxLevelsPerSide) {}
 
   // Replaces the whole book. INVALID_ARGUMENT (book unchanged) if a level has price <= 0 or
-  // qty < 0; levels with qty 0 are skipped.
+  // qty < 0; levels with qty 0 are skipped; levels need not be sorted (a repeated price: the
+  // last one wins).
   absl::Status ApplySnapshot(const tickmesh::v1::BookSnapshot& snapshot, uint64_t seq);
 
   // Applies absolute level quantities (qty 0 removes the level). Returns:
@@ -62,12 +63,15 @@ class L2Book {
   // nullopt when empty or stale.
   std::optional<int64_t> Mid() const;
 
-  const Bids& bids() const { return bids_; }
-  const Asks& asks() const { return asks_; }
+  // Every level of a side, best first (empty while stale).
+  Levels bids() const { return book_.BidLevels(); }
+  Levels asks() const { return book_.AskLevels(); }
+  // Quantity displayed at exactly `price_e8` on that side; 0 when there is no such level.
+  int64_t BidQtyAt(int64_t price_e8) const { return book_.BidQtyAt(price_e8); }
+  int64_t AskQtyAt(int64_t price_e8) const { return book_.AskQtyAt(price_e8); }
 
  private:
-  Bids bids_;
-  Asks asks_;
+  tickmesh::book::OrderBook book_;
   uint64_t last_seq_ = 0;
   bool usable_ = false;
 };

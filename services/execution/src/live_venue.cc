@@ -1,5 +1,6 @@
 #include "live_venue.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -20,8 +21,28 @@ int64_t SteadyNs() {
       .count();
 }
 
-VenueOrderState FromAck(const tickmesh::v1::Order& order, const venues::VenueAck& ack) {
+// `fills_are_new`: the answer's fills (Binance FULL place answers) are all executions of the
+// order so far, reported here for the first time: they become VenueOrderState::fills, each with
+// its own commission.
+VenueOrderState FromAck(const tickmesh::v1::Order& order, const venues::VenueAck& ack,
+                        bool fills_are_new = false) {
   VenueOrderState st;
+  st.fee_e8 = ack.fee_e8;
+  st.fee_asset = ack.fee_asset;
+  st.fee_known = ack.fee_known;
+  if (fills_are_new) {
+    for (const auto& f : ack.fills) {
+      if (f.qty_e8 <= 0 || f.price_e8 <= 0) continue;
+      VenueFill vf;
+      vf.order_id = order.order_id();
+      vf.price_e8 = f.price_e8;
+      vf.qty_e8 = f.qty_e8;
+      vf.fee_e8 = f.fee_e8;
+      vf.fee_asset = f.fee_asset;
+      vf.liquidity = tickmesh::v1::LIQUIDITY_TAKER;  // executed on arrival
+      st.fills.push_back(std::move(vf));
+    }
+  }
   st.client_order_id = ack.client_order_id.empty() ? order.order_id() : ack.client_order_id;
   st.venue_order_id = ack.venue_order_id.empty() ? order.venue_order_id() : ack.venue_order_id;
   st.status = LiveVenue::MapStatus(ack.status);
@@ -50,6 +71,9 @@ VenueOrderState FromOpen(const venues::VenueOrder& o) {
   st.venue_order_id = o.venue_order_id;
   st.status = LiveVenue::MapStatus(o.status);
   st.filled_qty_e8 = o.filled_qty_e8;
+  st.fee_e8 = o.fee_e8;
+  st.fee_asset = o.fee_asset;
+  st.fee_known = o.fee_known;
   st.symbol = o.symbol;
   st.side = o.side;
   st.qty_e8 = o.qty_e8;
@@ -152,7 +176,8 @@ absl::StatusOr<net::HttpResponse> LiveVenue::Send(const absl::StatusOr<net::Http
   return rest_->Do(*request);
 }
 
-absl::StatusOr<VenueOrderState> LiveVenue::Place(const tickmesh::v1::Order& order) {
+namespace {
+venues::OrderParams ParamsOf(const tickmesh::v1::Order& order) {
   venues::OrderParams p;
   p.symbol = order.symbol();
   p.side = order.side();
@@ -161,23 +186,96 @@ absl::StatusOr<VenueOrderState> LiveVenue::Place(const tickmesh::v1::Order& orde
   p.qty_e8 = order.qty_e8();
   p.price_e8 = order.price_e8();
   p.client_order_id = order.order_id();
+  return p;
+}
+}  // namespace
+
+absl::StatusOr<VenueOrderState> LiveVenue::Place(const tickmesh::v1::Order& order) {
   const int64_t t0 = SteadyNs();
-  auto req = api_->PlaceOrder(p);
+  auto req = api_->PlaceOrder(ParamsOf(order));
   auto resp = Send(req, SteadyNs() - t0);
   if (!resp.ok()) return resp.status();
   auto ack = api_->ParsePlace(*resp);
   if (!ack.ok()) return ack.status();
-  return FromAck(order, *ack);
+  return FromAck(order, *ack, /*fills_are_new=*/true);
 }
 
-absl::StatusOr<VenueOrderState> LiveVenue::Cancel(const tickmesh::v1::Order& order) {
+size_t LiveVenue::max_place_batch() const { return api_->max_place_batch(); }
+size_t LiveVenue::max_cancel_batch() const { return api_->max_cancel_batch(); }
+std::string LiveVenue::BatchKey(const tickmesh::v1::Order& order) const {
+  return api_->PlaceBatchKey(ParamsOf(order));
+}
+
+std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::PlaceBatch(
+    const std::vector<tickmesh::v1::Order>& orders) {
+  if (orders.size() < std::max<size_t>(api_->min_place_batch(), 2) ||
+      orders.size() > api_->max_place_batch()) {
+    return Venue::PlaceBatch(orders);  // one by one
+  }
+  std::vector<venues::OrderParams> params;
+  std::vector<std::string> ids;
+  params.reserve(orders.size());
+  ids.reserve(orders.size());
+  for (const auto& o : orders) {
+    params.push_back(ParamsOf(o));
+    ids.push_back(o.order_id());
+  }
   const int64_t t0 = SteadyNs();
-  auto req = api_->CancelOrder(order.symbol(), order.order_id());
+  auto req = api_->PlaceOrders(params);
+  // An order the batch builder refuses (invalid params) must not sink the others: each is then
+  // sent on its own and gets its own answer.
+  if (!req.ok()) return Venue::PlaceBatch(orders);
   auto resp = Send(req, SteadyNs() - t0);
-  if (!resp.ok()) return resp.status();
-  auto ack = api_->ParseCancel(*resp);
-  if (!ack.ok()) return ack.status();
-  VenueOrderState st = FromAck(order, *ack);
+  std::vector<absl::StatusOr<VenueOrderState>> out;
+  out.reserve(orders.size());
+  absl::StatusOr<std::vector<absl::StatusOr<venues::VenueAck>>> acks =
+      resp.ok() ? api_->ParsePlaceBatch(*resp, ids) : resp.status();
+  for (size_t i = 0; i < orders.size(); ++i) {
+    if (!acks.ok()) {
+      out.push_back(acks.status());
+    } else if (!(*acks)[i].ok()) {
+      out.push_back((*acks)[i].status());
+    } else {
+      out.push_back(FromAck(orders[i], *(*acks)[i], /*fills_are_new=*/true));
+    }
+  }
+  return out;
+}
+
+std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::CancelBatch(
+    const std::vector<tickmesh::v1::Order>& orders) {
+  if (orders.size() < 2 || orders.size() > api_->max_cancel_batch()) {
+    return Venue::CancelBatch(orders);
+  }
+  std::vector<venues::CancelRef> refs;
+  std::vector<std::string> ids;
+  for (const auto& o : orders) {
+    refs.push_back({o.symbol(), o.order_id()});
+    ids.push_back(o.order_id());
+  }
+  const int64_t t0 = SteadyNs();
+  auto req = api_->CancelOrders(refs);
+  if (!req.ok()) return Venue::CancelBatch(orders);
+  auto resp = Send(req, SteadyNs() - t0);
+  absl::StatusOr<std::vector<absl::StatusOr<venues::VenueAck>>> acks =
+      resp.ok() ? api_->ParseCancelBatch(*resp, ids) : resp.status();
+  std::vector<absl::StatusOr<VenueOrderState>> out;
+  out.reserve(orders.size());
+  for (size_t i = 0; i < orders.size(); ++i) {
+    if (!acks.ok()) {
+      out.push_back(acks.status());
+    } else if (!(*acks)[i].ok()) {
+      out.push_back((*acks)[i].status());
+    } else {
+      out.push_back(CancelAnswer(orders[i], *(*acks)[i]));
+    }
+  }
+  return out;
+}
+
+VenueOrderState LiveVenue::CancelAnswer(const tickmesh::v1::Order& order,
+                                        const venues::VenueAck& ack) {
+  VenueOrderState st = FromAck(order, ack);
   // A cancel answer reports at least what the venue had filled; never less than known here.
   if (st.filled_qty_e8 < order.filled_qty_e8()) {
     st.filled_qty_e8 = order.filled_qty_e8();
@@ -186,9 +284,29 @@ absl::StatusOr<VenueOrderState> LiveVenue::Cancel(const tickmesh::v1::Order& ord
   return st;
 }
 
+bool LiveVenue::SetRequestGate(RequestGate gate) {
+  gate_ = std::move(gate);
+  return true;
+}
+
+absl::Status LiveVenue::Charge(RequestClass cls) { return gate_ ? gate_(cls) : absl::OkStatus(); }
+
+absl::StatusOr<VenueOrderState> LiveVenue::Cancel(const tickmesh::v1::Order& order) {
+  const int64_t t0 = SteadyNs();
+  auto req = api_->CancelOrder(order.symbol(), order.order_id());
+  auto resp = Send(req, SteadyNs() - t0);
+  if (!resp.ok()) return resp.status();
+  auto ack = api_->ParseCancel(*resp);
+  if (!ack.ok()) return ack.status();
+  return CancelAnswer(order, *ack);
+}
+
 absl::StatusOr<std::vector<VenueOrderState>> LiveVenue::OpenOrders() {
   const int64_t t0 = SteadyNs();
   auto req = api_->OpenOrders();
+  if (req.ok()) {
+    if (absl::Status s = Charge(RequestClass::kOpenOrders); !s.ok()) return s;
+  }
   auto resp = Send(req, SteadyNs() - t0);
   if (!resp.ok()) return resp.status();
   auto open = api_->ParseOpenOrders(*resp);
@@ -202,6 +320,9 @@ absl::StatusOr<std::vector<VenueOrderState>> LiveVenue::OpenOrders() {
 absl::StatusOr<VenueOrderState> LiveVenue::Query(const tickmesh::v1::Order& order) {
   const int64_t t0 = SteadyNs();
   auto req = api_->QueryOrder(order.symbol(), order.order_id(), order.venue_order_id());
+  if (req.ok()) {
+    if (absl::Status s = Charge(RequestClass::kQueryOrder); !s.ok()) return s;
+  }
   auto resp = Send(req, SteadyNs() - t0);
   if (!resp.ok()) return resp.status();
   auto ack = api_->ParseQueryOrder(*resp);
@@ -212,6 +333,10 @@ absl::StatusOr<VenueOrderState> LiveVenue::Query(const tickmesh::v1::Order& orde
     if (st.filled_qty_e8 < order.filled_qty_e8()) {
       st.filled_qty_e8 = order.filled_qty_e8();
       st.avg_price_e8 = order.avg_fill_price_e8();
+    }
+    // New fills whose fee the lookup does not carry (Binance): the order's trades do.
+    if (!st.fee_known && st.filled_qty_e8 > order.filled_qty_e8() && !st.venue_order_id.empty()) {
+      if (absl::Status s = FetchFees(order.symbol(), st); !s.ok()) return s;
     }
     return st;
   }
@@ -252,9 +377,9 @@ absl::StatusOr<VenueOrderState> LiveVenue::QueryLastResort(const tickmesh::v1::O
     return st;
   }
   // Bybit (closed beyond the realtime endpoint's recent window), Kraken (no QueryOrders answer
-  // for the cl_ord_id) or an endpoint without the lookup (UNIMPLEMENTED, e.g. the simulator's
-  // Kraken): acknowledged, gone from the open orders, not cancelled by us -> inferred filled,
-  // the remaining quantity at its limit price (MARKET: at the arrival mid).
+  // for the cl_ord_id) or an endpoint without the lookup (UNIMPLEMENTED): acknowledged, gone from
+  // the open orders, not cancelled by us -> inferred filled, the remaining quantity at its limit
+  // price (MARKET: at the arrival mid).
   const int64_t remaining = order.qty_e8() - order.filled_qty_e8();
   const int64_t price =
       order.type() == tickmesh::v1::ORDER_TYPE_LIMIT ? order.price_e8() : order.arrival_mid_e8();
@@ -275,9 +400,36 @@ absl::StatusOr<VenueOrderState> LiveVenue::QueryLastResort(const tickmesh::v1::O
   return st;
 }
 
+absl::Status LiveVenue::FetchFees(const std::string& symbol, VenueOrderState& st) {
+  const int64_t t0 = SteadyNs();
+  auto req = api_->OrderTrades(symbol, st.venue_order_id);
+  if (!req.ok()) return absl::OkStatus();  // UNIMPLEMENTED: the venue reports fees with the order
+  if (absl::Status s = Charge(RequestClass::kOrderTrades); !s.ok()) return s;
+  auto resp = Send(req, SteadyNs() - t0);
+  if (!resp.ok()) return absl::OkStatus();
+  auto trades = api_->ParseOrderTrades(*resp);
+  if (!trades.ok() || trades->empty()) return absl::OkStatus();  // the fee stays unknown
+  int64_t qty = 0, fee = 0;
+  std::string asset = (*trades)[0].fee_asset;
+  for (const auto& t : *trades) {
+    if (t.fee_asset != asset && t.fee_e8 != 0) return absl::OkStatus();  // mixed fee assets
+    qty += t.qty_e8;
+    fee += t.fee_e8;
+  }
+  // Only a complete list matches the cumulative figures.
+  if (qty != st.filled_qty_e8) return absl::OkStatus();
+  st.fee_e8 = fee;
+  st.fee_asset = asset;
+  st.fee_known = true;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<VenueAssetBalance>> LiveVenue::Balances() {
   const int64_t t0 = SteadyNs();
   auto req = api_->Balances();
+  if (req.ok()) {
+    if (absl::Status s = Charge(RequestClass::kBalances); !s.ok()) return s;
+  }
   auto resp = Send(req, SteadyNs() - t0);
   if (!resp.ok()) return resp.status();
   auto balances = api_->ParseBalances(*resp);
@@ -291,16 +443,19 @@ absl::StatusOr<std::vector<VenueAssetBalance>> LiveVenue::Balances() {
 std::string DefaultRateLimits(venues::Venue venue) {
   switch (venue) {
     case venues::Venue::kBinance:
-      return "binance/weight_1m=token:6000:60000:order=1,cancel=1,query=80;"
+      return "binance/weight_1m=token:6000:60000:order=1,cancel=1,query_order=4,open_orders=80,"
+             "trades=5,balances=20;"
              "binance/orders_10s=token:50:10000:order=1;"
              "binance/orders_1d=token:160000:86400000:order=1";
     case venues::Venue::kKraken:
-      return "kraken/api_counter=decay:15:0.33:query=1;"
+      return "kraken/api_counter=decay:15:0.33:query_order=1,open_orders=1,trades=2,balances=1;"
              "kraken/trading=decay:60:1:order=1,cancel=8";
     case venues::Venue::kBybit:
       return "bybit/create_1s=token:20:1000:order=1;"
              "bybit/cancel_1s=token:20:1000:cancel=1;"
-             "bybit/query_1s=token:50:1000:query=1;"
+             "bybit/realtime_1s=token:50:1000:query_order=1,open_orders=1;"
+             "bybit/wallet_1s=token:50:1000:balances=1;"
+             "bybit/executions_1s=token:50:1000:trades=1;"
              "bybit/ip_5s=token:600:5000:order=1,cancel=1,query=1";
     case venues::Venue::kHyperliquid:
       return "";

@@ -6,6 +6,13 @@
 // Ids: the client order id sent to the venue is execution's order id ("o-<n>", unique across
 // restarts), so orders are found again by it after a restart and in the venue's open orders.
 //
+// Fees: Binance FULL place answers carry each fill's commission (applied as fills); Kraken
+// (`fee`, quote currency) and Bybit (`cumExecFee`, the received coin) report cumulative fees in
+// open orders and lookups (VenueOrderState::fee_e8); fills Binance reports later (open orders,
+// GET /api/v3/order carry no fee) get theirs from GET /api/v3/myTrades?orderId= when Query sees
+// them — a partial fill seen first in the open orders is recorded without fee and its fee is
+// added to the fill Query derives later (the order's total fee is the venue's).
+//
 // Order state: REST polling. Place answers carry what the venue says at once (Binance FULL
 // responses: status, cumulative fills and average price; Kraken and Bybit: accepted only);
 // OpenOrders carries cumulative filled quantities of working orders. Query asks the venue for the
@@ -23,9 +30,16 @@
 //    so the order is taken as CANCELLED with what was already filled.
 //  - Bybit NOT_FOUND (closed longer ago than /v5/order/realtime lists closed orders), Kraken
 //    NOT_FOUND (QueryOrders has no order for the cl_ord_id), or UNIMPLEMENTED (an endpoint that
-//    does not serve the lookup, e.g. the simulator's Kraken): taken as FILLED, the remaining
-//    quantity at its limit price (MARKET: at the arrival mid; without one the query answers
-//    UNIMPLEMENTED and the order stays open).
+//    does not serve the lookup, e.g. a Kraken-compatible API without QueryOrders): taken as
+//    FILLED, the remaining quantity at its limit price (MARKET: at the arrival mid; without one
+//    the query answers UNIMPLEMENTED and the order stays open).
+// Rate limits: with a request gate (SetRequestGate; the VenueWorker sets it) every query request
+// is charged before it is sent with its own class — Query: the lookup (kQueryOrder), plus the
+// open orders (kOpenOrders) in its last resort and the order's trades (kOrderTrades, Binance
+// myTrades) for a new fill's fee; OpenOrders (kOpenOrders); Balances (kBalances). A request the
+// gate refuses is not sent and the call answers the gate's RESOURCE_EXHAUSTED (a Query whose
+// fee lookup is refused answers that too rather than a fill without its fee: asked again later).
+// Places and cancels are charged at admission by the engine, not here.
 // Metrics (tickmesh_execution_*): venue_rest_seconds{venue,endpoint} (send -> full response),
 // venue_rest_errors_total{venue,endpoint,kind} (kind transport | http_4xx | http_5xx),
 // venue_sign_seconds{venue} (building + signing one request), venue_inferred_fills_total{venue}
@@ -74,6 +88,18 @@ class LiveVenue final : public Venue {
   absl::StatusOr<VenueOrderState> Query(const tickmesh::v1::Order& order) override;
   absl::StatusOr<std::vector<VenueOrderState>> OpenOrders() override;
   absl::StatusOr<std::vector<VenueAssetBalance>> Balances() override;
+  // Batches through the venue's batch endpoints (Bybit create-batch / cancel-batch up to 10,
+  // Kraken AddOrderBatch 2..15 of one pair; Binance: none, max 1). A batch the codec refuses
+  // (an invalid order) or smaller than the venue's minimum is sent order by order.
+  size_t max_place_batch() const override;
+  size_t max_cancel_batch() const override;
+  std::string BatchKey(const tickmesh::v1::Order& order) const override;
+  std::vector<absl::StatusOr<VenueOrderState>> PlaceBatch(
+      const std::vector<tickmesh::v1::Order>& orders) override;
+  std::vector<absl::StatusOr<VenueOrderState>> CancelBatch(
+      const std::vector<tickmesh::v1::Order>& orders) override;
+  // Keeps `gate` (worker thread only) and answers true: see the banner.
+  bool SetRequestGate(RequestGate gate) override;
 
   // The venue's state mapping (exposed for tests): NEW / ACKED / PARTIALLY_FILLED -> kOpen,
   // FILLED -> kFilled, CANCELLED -> kCancelled, EXPIRED -> kExpired, REJECTED -> kRejected.
@@ -86,6 +112,14 @@ class LiveVenue final : public Venue {
   // Query's last resort after the lookup answered `lookup` (NOT_FOUND / UNIMPLEMENTED).
   absl::StatusOr<VenueOrderState> QueryLastResort(const tickmesh::v1::Order& order,
                                                   const absl::Status& lookup);
+  VenueOrderState CancelAnswer(const tickmesh::v1::Order& order,
+                               const tickmesh::venues::VenueAck& ack);
+  // Binance: the cumulative fee of `st` from the order's trades (myTrades), when they account
+  // for all of st.filled_qty_e8 in one fee asset; else st is left as it is (fee unknown). Not OK
+  // only when the gate refused the request (nothing sent).
+  absl::Status FetchFees(const std::string& symbol, VenueOrderState& st);
+  // Charges one request of `cls` through the gate (OK without a gate).
+  absl::Status Charge(RequestClass cls);
   // Builds (timed as signing) and sends a request.
   absl::StatusOr<tickmesh::net::HttpResponse> Send(
       const absl::StatusOr<tickmesh::net::HttpRequest>& request, int64_t sign_ns);
@@ -95,17 +129,25 @@ class LiveVenue final : public Venue {
   const std::unique_ptr<tickmesh::venues::OrderApi> api_;
   const std::unique_ptr<tickmesh::net::RestClient> rest_;
   std::unique_ptr<Metrics> metrics_;
+  RequestGate gate_;
 };
 
 // Default rate-limit scheme of a venue in --rate_limits syntax (used for live venues without
-// their own entry). Documented limits:
-//  - binance: REQUEST_WEIGHT 6000 / minute (place 1, cancel 1, open orders of all symbols 80 —
-//    every poll call is charged that largest weight) and ORDERS 50 / 10 s and 160 000 / day.
-//  - kraken: REST API counter (starter tier) max 15, decay 0.33/s, +1 per private query call;
-//    trading-engine limit max 60, decay 1/s, +1 per add order, cancel up to +8 (order younger
-//    than 5 s; charged the worst case).
-//  - bybit: per UID and endpoint, spot defaults 20/s create and 20/s cancel, 50/s for order and
-//    wallet queries; plus 600 requests / 5 s per IP.
+// their own entry). Documented limits, each request charged its endpoint's cost:
+//  - binance: REQUEST_WEIGHT 6000 / minute — POST / DELETE /api/v3/order 1, GET /api/v3/order 4,
+//    GET /api/v3/openOrders without symbol 80 (6 for one symbol; polls ask for all symbols),
+//    GET /api/v3/myTrades with orderId 5, GET /api/v3/account 20 — and ORDERS 50 / 10 s and
+//    160 000 / day (new orders).
+//  - kraken: REST API counter (starter tier) max 15, decay 0.33/s: QueryOrders, OpenOrders,
+//    Balance +1, trade / ledger history +2; AddOrder / CancelOrder do not touch it. Trading-engine
+//    counter max 60, decay 1/s: +1 per add order, cancel up to +8 (order younger than 5 s;
+//    charged the worst case).
+//  - bybit: per UID and endpoint, spot defaults 20/s /v5/order/create, 20/s /v5/order/cancel,
+//    50/s /v5/order/realtime (order lookup and open orders share it), 50/s
+//    /v5/account/wallet-balance, 50/s /v5/execution/list; plus 600 requests / 5 s per IP.
+// Batches: orders are admitted and charged one by one, which is how Bybit's per-UID limits
+// (a batch counts its orders) and Kraken's trading counter (+1 per order) count them; Bybit's
+// per-IP limit counts one request per batch, so it is over-charged (safe side).
 std::string DefaultRateLimits(tickmesh::venues::Venue venue);
 
 }  // namespace tickmesh::execution

@@ -120,6 +120,7 @@ absl::StatusOr<OrderManager::CreateResult> OrderManager::Create(
                  ? tickmesh::v1::EXEC_ALGO_IMMEDIATE
                  : request.algo());
   o.set_arrival_mid_e8(arrival_mid_e8);
+  o.set_parent_order_id(request.parent_order_id());
   rec.trace = trace;
   rec.submit_mono_ns = submit_mono_ns;
   rec.signal_recv_mono_ns = signal_recv_mono_ns;

@@ -141,6 +141,9 @@ class OrderManager {
   std::map<tickmesh::v1::OrderStatus, size_t> CountsByStatus() const;
   size_t open_count() const { return open_.size(); }
   size_t retained_count() const { return orders_.size(); }
+  // Takes the next event seq for an event of an order the manager does not hold (an execution
+  // algorithm's parent), so every event the engine publishes shares one seq sequence.
+  uint64_t TakeSeq() { return next_seq_++; }
 
  private:
   OrderRecord* Mutable(absl::string_view order_id);

@@ -26,7 +26,7 @@ template <typename Levels, typename Accept>
 int64_t Walk(const Levels& levels, int64_t qty, Accept accept,
              std::vector<std::pair<int64_t, int64_t>>* takes) {
   int64_t taken = 0;
-  for (const auto& [price, level_qty] : levels) {
+  for (const auto& [price, level_qty] : levels) {  // book::Level, best first
     if (taken == qty || !accept(price)) break;
     const int64_t take = std::min(level_qty, qty - taken);
     if (take <= 0) continue;
@@ -38,12 +38,7 @@ int64_t Walk(const Levels& levels, int64_t qty, Accept accept,
 
 // Displayed quantity at `price` on `side`'s own side of `book` (bids for a buy), 0 if none.
 int64_t OwnLevelQty(const L2Book& book, Side side, int64_t price) {
-  if (side == tickmesh::v1::SIDE_BUY) {
-    auto it = book.bids().find(price);
-    return it == book.bids().end() ? 0 : it->second;
-  }
-  auto it = book.asks().find(price);
-  return it == book.asks().end() ? 0 : it->second;
+  return side == tickmesh::v1::SIDE_BUY ? book.BidQtyAt(price) : book.AskQtyAt(price);
 }
 
 }  // namespace
@@ -195,10 +190,15 @@ void PaperVenue::MatchResting(const std::string& key, const L2Book& book,
                    [](const Resting* a, const Resting* b) { return a->price_e8 < b->price_e8; });
 
   std::vector<std::string> done;
-  auto match = [&](std::vector<Resting*>& side, auto& levels, auto crosses) {
-    // Copy of the crossing liquidity, consumed as resting orders take it within this update.
+  auto match = [&](std::vector<Resting*>& side, const L2Book::Levels& levels, auto crosses) {
+    if (side.empty()) return;
+    // Copy of the crossing liquidity, consumed as resting orders take it within this update
+    // (only the levels that cross the best-priced order).
     std::vector<std::pair<int64_t, int64_t>> avail;
-    for (const auto& lv : levels) avail.emplace_back(lv.first, lv.second);
+    for (const auto& [price, qty] : levels) {
+      if (!crosses(price, side.front()->price_e8)) break;
+      avail.emplace_back(price, qty);
+    }
     size_t level = 0;
     for (Resting* r : side) {
       int64_t taken = 0;
@@ -295,6 +295,10 @@ absl::Status PaperVenue::Send(const Order& order, int64_t now_ns) {
     return absl::ResourceExhaustedError("paper venue: too many orders in flight");
   }
   int64_t arrival = now_ns + std::max<int64_t>(options_.ack_latency_ns, 0);
+  if (options_.ack_jitter_ns > 0) {
+    std::uniform_int_distribution<int64_t> jitter(0, options_.ack_jitter_ns);
+    arrival += jitter(jitter_rng_);
+  }
   if (!in_flight_.empty()) arrival = std::max(arrival, in_flight_.back().arrival_ns);
   in_flight_.push_back(InFlight{arrival, order});
   return absl::OkStatus();
@@ -370,7 +374,20 @@ std::optional<int64_t> PaperVenue::Mid(const std::string& venue, const std::stri
 }
 
 const L2Book* PaperVenue::Book(const std::string& venue, const std::string& symbol) const {
-  auto it = books_.find(InstrumentKey(venue, symbol));
+  // InstrumentKey(venue, symbol) assembled on the stack and looked up as a string_view, no
+  // allocation: this runs once per marked position on every risk check after a book change
+  // (docs/performance.md, Execution). Longer keys (not a real instrument) take the allocating
+  // path.
+  const size_t size = venue.size() + 1 + symbol.size();
+  if (size > kInlineKeyBytes) {
+    auto it = books_.find(InstrumentKey(venue, symbol));
+    return it == books_.end() ? nullptr : &it->second;
+  }
+  char buf[kInlineKeyBytes];
+  char* end = std::copy(venue.begin(), venue.end(), buf);
+  *end++ = kInstrumentKeySeparator;
+  std::copy(symbol.begin(), symbol.end(), end);
+  auto it = books_.find(absl::string_view(buf, size));
   return it == books_.end() ? nullptr : &it->second;
 }
 

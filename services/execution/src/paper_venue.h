@@ -47,10 +47,13 @@
 //    treated as cancels; hidden/iceberg liquidity and the venue's own priority rules are not
 //    modelled.
 //
-// Latency model (optional, Options::ack_latency_ns): Send() puts an order in flight; it reaches
-// the matching engine ack_latency_ns later and Arrive() executes it then, against the book as it
-// is at that time (book events applied meanwhile count), in the order sent. An order cancelled
-// while in flight (CancelInFlight) never reaches the book. Execute() is the zero-latency path.
+// Latency model (optional, Options::ack_latency_ns / ack_jitter_ns): Send() puts an order in
+// flight; it reaches the matching engine ack_latency_ns (plus a jitter drawn uniformly from
+// [0, ack_jitter_ns]) later and Arrive() executes it then, against the book as it is at that time
+// (book events applied meanwhile count), in the order sent (jitter never reorders: an order never
+// arrives before one sent earlier). An order cancelled while in flight (CancelInFlight) never
+// reaches the book. Execute() is the zero-latency path. PaperVenueAdapter drives the model for
+// the engine (timer thread, paper_venue_adapter.h).
 // Not thread-safe: the owner serialises calls.
 #pragma once
 
@@ -59,11 +62,13 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "l2_book.h"
 #include "tickmesh/v1/execution.pb.h"
@@ -104,12 +109,21 @@ class PaperVenue {
     uint64_t first_venue_id = 1;
     // Time from Send() to the order reaching the book (see the latency model); 0 = none.
     int64_t ack_latency_ns = 0;
+    // Extra latency per order, uniform in [0, ack_jitter_ns]; 0 = none. Deterministic for a
+    // given jitter_seed.
+    int64_t ack_jitter_ns = 0;
+    uint64_t jitter_seed = 1;
   };
   // Orders in flight at once (Send refuses more).
   static constexpr size_t kMaxInFlight = 100'000;
   explicit PaperVenue(Options options)
       : options_(options),
-        next_venue_id_(options.first_venue_id == 0 ? 1 : options.first_venue_id) {}
+        next_venue_id_(options.first_venue_id == 0 ? 1 : options.first_venue_id),
+        jitter_rng_(options.jitter_seed) {}
+
+  const Options& options() const { return options_; }
+  // True when orders take time to reach the book (ack_latency_ns or ack_jitter_ns > 0).
+  bool delayed() const { return options_.ack_latency_ns > 0 || options_.ack_jitter_ns > 0; }
 
   // Applies one market event. Book snapshots/deltas update the (venue, symbol) book (see L2Book
   // for sequencing), advance the queue positions of resting orders of that instrument and match
@@ -126,8 +140,8 @@ class PaperVenue {
   ExecutionReport Execute(const tickmesh::v1::Order& order);
 
   // Latency model: puts `order` in flight at `now_ns`; it arrives at
-  // max(now_ns + ack_latency_ns, the previous arrival) so orders reach the book in the order
-  // sent. RESOURCE_EXHAUSTED (nothing queued) past kMaxInFlight orders in flight.
+  // max(now_ns + ack_latency_ns + jitter, the previous arrival) so orders reach the book in the
+  // order sent. RESOURCE_EXHAUSTED (nothing queued) past kMaxInFlight orders in flight.
   absl::Status Send(const tickmesh::v1::Order& order, int64_t now_ns);
   // Executes (as Execute) every in-flight order whose arrival time is <= now_ns, oldest first,
   // against the current books; returns (order, report) per order.
@@ -149,6 +163,9 @@ class PaperVenue {
   // Marks every book stale (market-data stream lost): no fills until fresh snapshots.
   void MarkAllStale();
 
+  // Mid and Book allocate nothing when venue.size() + 1 + symbol.size() <= kInlineKeyBytes (every
+  // real instrument); longer keys are still found, through a heap-allocated key.
+  static constexpr size_t kInlineKeyBytes = 128;
   // Mid of a usable book, else nullopt.
   std::optional<int64_t> Mid(const std::string& venue, const std::string& symbol) const;
   // The book, or nullptr if never seen.
@@ -190,7 +207,10 @@ class PaperVenue {
   Options options_;
   uint64_t next_venue_id_;
   std::deque<InFlight> in_flight_;
-  std::unordered_map<std::string, L2Book> books_;
+  std::mt19937_64 jitter_rng_;
+  // Instrument key -> book. node_hash_map: found by string_view (Book/Mid build the key on the
+  // stack — the risk check marks every position through Mid), books never move.
+  absl::node_hash_map<std::string, L2Book> books_;
   // Instrument key -> order number -> resting order.
   std::unordered_map<std::string, std::map<uint64_t, Resting>> resting_;
   // Order id -> instrument key.

@@ -63,6 +63,12 @@ class Portfolio {
   // Signed qty, 0 if never traded.
   int64_t PositionQty(const std::string& venue, const std::string& symbol) const;
   size_t position_count() const { return positions_.size(); }
+  // Calls `fn` with every position (flat ones included, without marks), ordered by (venue,
+  // symbol). Allocates nothing.
+  template <typename Fn>
+  void ForEachPosition(Fn&& fn) const {
+    for (const auto& [key, p] : positions_) fn(p);
+  }
 
   // Sets unrealised PnL and mark on `p` from `mark_e8` (no-op for mark <= 0).
   static void Mark(tickmesh::v1::Position* p, int64_t mark_e8);

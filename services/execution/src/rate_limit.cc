@@ -16,6 +16,24 @@ namespace {
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 }  // namespace
 
+const char* RequestClassName(RequestClass cls) {
+  switch (cls) {
+    case RequestClass::kOrder:
+      return "order";
+    case RequestClass::kCancel:
+      return "cancel";
+    case RequestClass::kQueryOrder:
+      return "query_order";
+    case RequestClass::kOpenOrders:
+      return "open_orders";
+    case RequestClass::kOrderTrades:
+      return "trades";
+    case RequestClass::kBalances:
+      return "balances";
+  }
+  return "unknown";
+}
+
 ClockFn SteadyClock() {
   return [] {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -47,7 +65,7 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     }
     BucketSpec s;
     s.name = vb[1];
-    s.cost[0] = s.cost[1] = s.cost[2] = 0;
+    for (double& c : s.cost) c = 0;
     if (f[0] == "token") {
       s.max = a;
       s.decay_per_s = a / (b / 1000.0);
@@ -57,6 +75,8 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     } else {
       return bad("kind must be token or decay");
     }
+    bool given[kRequestClasses] = {};
+    double query_cost = -1;  // `query`: the query classes without their own cost
     for (absl::string_view c : absl::StrSplit(f[3], ',', absl::SkipEmpty())) {
       std::vector<std::string> cc = absl::StrSplit(c, '=');
       double cost = 0;
@@ -64,14 +84,25 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
           !std::isfinite(cost)) {
         return bad("costs must be CLASS=COST with COST >= 0");
       }
-      if (cc[0] == "order") {
-        s.cost[0] = cost;
-      } else if (cc[0] == "cancel") {
-        s.cost[1] = cost;
-      } else if (cc[0] == "query") {
-        s.cost[2] = cost;
-      } else {
-        return bad("class must be order, cancel or query");
+      if (cc[0] == "query") {
+        query_cost = cost;
+        continue;
+      }
+      int cls = -1;
+      for (int i = 0; i < kRequestClasses; ++i) {
+        if (cc[0] == RequestClassName(static_cast<RequestClass>(i))) cls = i;
+      }
+      if (cls < 0) {
+        return bad(
+            "class must be order, cancel, query_order, open_orders, trades, balances or query");
+      }
+      s.cost[cls] = cost;
+      given[cls] = true;
+    }
+    if (query_cost >= 0) {
+      for (RequestClass q : {RequestClass::kQueryOrder, RequestClass::kOpenOrders,
+                             RequestClass::kOrderTrades, RequestClass::kBalances}) {
+        if (!given[static_cast<int>(q)]) s.cost[static_cast<int>(q)] = query_cost;
       }
     }
     out[vb[0]].push_back(std::move(s));

@@ -1,13 +1,18 @@
 // Venue rate limits and the circuit breaker: what stands between an admitted order and a venue.
 //
-// RateLimiter: per venue, a set of buckets, each charged a cost per request class (kOrder = new
-// order, kCancel). A bucket is a level that rises by the cost of each admitted request and decays
-// linearly at `decay_per_s`; a request is admitted when every bucket of its venue has room
-// (level + cost <= max). This one model covers the documented schemes:
+// RateLimiter: per venue, a set of buckets, each charged a cost per request class — new orders,
+// cancels, and one class per query endpoint a live venue calls (order lookup, open orders, the
+// order's trades, balances), so each REST request spends its own documented weight. A bucket is a
+// level that rises by the cost of each admitted request and decays linearly at `decay_per_s`; a
+// request is admitted when every bucket of its venue has room (level + cost <= max). This one model
+// covers the documented schemes:
 //   - Kraken's decaying counter: max = the tier's counter limit (e.g. 20), decay = its decay rate
-//     (e.g. 0.5/s), cost per endpoint (add order 1, cancel 0 or more).
+//     (e.g. 0.5/s), cost per endpoint (add order 1, cancel 0 or more; query calls +1, ledger /
+//     trade history calls +2 on the REST counter).
 //   - Binance's request weights / order counts: a token bucket of `capacity` per `window`
-//     (max = capacity, decay = capacity / window), cost = the endpoint's weight.
+//     (max = capacity, decay = capacity / window), cost = the endpoint's weight (query order 4,
+//     open orders of all symbols 80, myTrades by orderId 5, account 20, ...).
+//   - Bybit's per-endpoint limits: one bucket per endpoint, charged 1 by its classes only.
 // Admission is all-or-nothing across the venue's buckets (nothing is charged unless every bucket
 // has room). Venues without a configured scheme use the "*" scheme if any, else are unlimited.
 //
@@ -48,21 +53,38 @@ namespace tickmesh::execution {
 using ClockFn = std::function<int64_t()>;
 ClockFn SteadyClock();
 
-// kQuery: the venue calls a live adapter makes to learn order states and balances (open
-// orders, order status, balances); they spend the venue's request weight like the others.
-enum class RequestClass { kOrder = 0, kCancel = 1, kQuery = 2 };
+// What a request is, for the venue's rate limits. kOrder / kCancel are admitted by the
+// AdmissionQueue (engine requests); the query classes are the REST requests a live venue's worker
+// makes to learn order states and balances, each its own endpoint with its own weight:
+//   kQueryOrder  one order by id (Binance GET /api/v3/order, Kraken QueryOrders, Bybit realtime)
+//   kOpenOrders  every open order (Binance GET /api/v3/openOrders without symbol, ...)
+//   kOrderTrades one order's trades (Binance GET /api/v3/myTrades?orderId=, for fees)
+//   kBalances    the account's balances (Binance GET /api/v3/account, Kraken Balance, ...)
+enum class RequestClass {
+  kOrder = 0,
+  kCancel = 1,
+  kQueryOrder = 2,
+  kOpenOrders = 3,
+  kOrderTrades = 4,
+  kBalances = 5,
+};
+inline constexpr int kRequestClasses = 6;
+// The class's name in --rate_limits ("order", "cancel", "query_order", "open_orders", "trades",
+// "balances").
+const char* RequestClassName(RequestClass cls);
 
 struct BucketSpec {
   std::string name;
-  double max = 0;              // level limit
-  double decay_per_s = 0;      // level decrease per second
-  double cost[3] = {1, 1, 1};  // per RequestClass
+  double max = 0;                                     // level limit
+  double decay_per_s = 0;                             // level decrease per second
+  double cost[kRequestClasses] = {1, 1, 1, 1, 1, 1};  // per RequestClass
 };
 
 // Parses --rate_limits: ';'-separated "VENUE/BUCKET=token:CAPACITY:WINDOW_MS:CLASS=COST[,..]" or
-// "VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..]"; CLASS is order, cancel or query (a class
-// not listed costs 0); VENUE "*" = every venue without its own buckets. INVALID_ARGUMENT naming the
-// entry.
+// "VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..]"; CLASS is a RequestClassName, or `query`
+// for every query class (query_order, open_orders, trades, balances) not given its own cost in the
+// entry; a class not listed costs 0. VENUE "*" = every venue without its own buckets.
+// INVALID_ARGUMENT naming the entry.
 absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     const std::string& spec);
 

@@ -1,6 +1,8 @@
 #include "reconcile.h"
 
+#include <algorithm>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
@@ -47,6 +49,11 @@ absl::Status WithRetry(absl::Time deadline, const char* what, Call call) {
 
 }  // namespace
 
+bool IsAlgoParent(const v1::Order& o) {
+  return o.algo() == v1::EXEC_ALGO_TWAP || o.algo() == v1::EXEC_ALGO_ICEBERG ||
+         o.algo() == v1::EXEC_ALGO_LIQUIDITY_AWARE;
+}
+
 absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& options) {
   const absl::Time deadline = absl::Now() + options.timeout;
   // One channel that retries its connection every <= 250 ms (the default backoff would leave a
@@ -76,13 +83,65 @@ absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& option
             absl::StrCat("persistence holds more than --max_open_orders=", options.max_open_orders,
                          " open orders; raise the flag to restart with all of them"));
       }
-      state.open_orders.push_back(std::move(o));
+      if (IsAlgoParent(o)) {
+        state.algo_parents.push_back(std::move(o));
+      } else {
+        state.open_orders.push_back(std::move(o));
+      }
     }
     if (resp.next_page_token().empty() || resp.orders_size() == 0) break;
     if (resp.next_page_token() == oreq.page().page_token()) {
       return absl::InternalError("persistence QueryOrders returned the same page token twice");
     }
     oreq.mutable_page()->set_page_token(resp.next_page_token());
+  }
+
+  // Children of open parents: per (venue, symbol), the orders created since the earliest parent
+  // (less a second of clock slack), paged, keeping those naming an open parent.
+  std::map<std::pair<std::string, std::string>, int64_t> instruments;  // -> earliest parent
+  std::map<std::string, std::pair<std::string, std::string>> parent_instrument;
+  for (const v1::Order& p : state.algo_parents) {
+    auto key = std::make_pair(p.venue(), p.symbol());
+    auto [it, fresh] = instruments.emplace(key, p.created_unix_ns());
+    if (!fresh) it->second = std::min(it->second, p.created_unix_ns());
+    parent_instrument[p.order_id()] = key;
+  }
+  for (const auto& [key, since] : instruments) {
+    v1::QueryOrdersRequest creq;
+    creq.set_venue(key.first);
+    creq.set_symbol(key.second);
+    creq.mutable_created()->set_from_unix_ns(std::max<int64_t>(since - 1'000'000'000, 1));
+    creq.mutable_page()->set_limit(options.page_limit);
+    size_t scanned = 0;
+    bool complete = true;
+    while (true) {
+      v1::QueryOrdersResponse resp;
+      absl::Status s = WithRetry(deadline, "QueryOrders(children)", [&](grpc::ClientContext* ctx) {
+        resp.Clear();
+        return stub->QueryOrders(ctx, creq, &resp);
+      });
+      if (!s.ok()) return s;
+      for (auto& o : *resp.mutable_orders()) {
+        auto pit = parent_instrument.find(o.parent_order_id());
+        if (o.parent_order_id().empty() || pit == parent_instrument.end()) continue;
+        state.algo_children[o.parent_order_id()].push_back(std::move(o));
+      }
+      scanned += static_cast<size_t>(resp.orders_size());
+      if (resp.next_page_token().empty() || resp.orders_size() == 0) break;
+      if (scanned >= options.max_child_scan) {
+        complete = false;
+        break;
+      }
+      if (resp.next_page_token() == creq.page().page_token()) {
+        return absl::InternalError("persistence QueryOrders returned the same page token twice");
+      }
+      creq.mutable_page()->set_page_token(resp.next_page_token());
+    }
+    if (!complete) {
+      for (const auto& [id, k] : parent_instrument) {
+        if (k == key) state.algo_children_incomplete.insert(id);
+      }
+    }
   }
 
   v1::QueryPositionsResponse presp;
@@ -107,6 +166,39 @@ absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& option
   }
   state.balances.assign(bresp.balances().begin(), bresp.balances().end());
   return state;
+}
+
+AlgoRunner::RestoreSummary RestoreAlgoParents(const PersistedState& state,
+                                              const ExecutionEngine& engine, AlgoRunner* algos) {
+  // The engine's view of an order read back open (Restore may have closed it). One the engine
+  // does not hold (skipped as malformed) works nowhere: it counts as cancelled.
+  auto current = [&engine](const v1::Order& o) {
+    if (OrderManager::IsTerminal(o.status())) return o;
+    v1::OrderRef ref;
+    ref.set_order_id(o.order_id());
+    auto got = engine.GetOrder(ref);
+    if (got.ok()) return *got;
+    v1::Order gone = o;
+    gone.set_status(v1::ORDER_STATUS_CANCELLED);
+    return gone;
+  };
+  std::set<std::string> open_parents;
+  std::vector<AlgoRunner::RestoredParent> parents;
+  for (const v1::Order& p : state.algo_parents) {
+    open_parents.insert(p.order_id());
+    AlgoRunner::RestoredParent& rp = parents.emplace_back();
+    rp.parent = p;
+    rp.children_complete = state.algo_children_incomplete.count(p.order_id()) == 0;
+    if (auto it = state.algo_children.find(p.order_id()); it != state.algo_children.end()) {
+      for (const v1::Order& c : it->second) rp.children.push_back(current(c));
+    }
+  }
+  std::vector<v1::Order> orphans;
+  for (const v1::Order& o : state.open_orders) {
+    if (o.parent_order_id().empty() || open_parents.count(o.parent_order_id()) != 0) continue;
+    orphans.push_back(current(o));
+  }
+  return algos->Restore(std::move(parents), orphans);
 }
 
 }  // namespace tickmesh::execution

@@ -15,6 +15,7 @@
 #include "live_venue.h"
 #include "outbox.h"
 #include "reconcile.h"
+#include "risk_config.h"
 #include "symbol.h"
 #include "tickmesh/runtime/clock.h"
 #include "tickmesh/runtime/config.h"
@@ -44,11 +45,36 @@ ABSL_FLAG(int64_t, max_position_e8, 10'000LL * 100'000'000LL,
           "Largest absolute position per (venue, symbol) including open orders (e8); 0 = no limit");
 ABSL_FLAG(int64_t, price_band_bps, 500,
           "Largest distance of a LIMIT price from the mid, in basis points; 0 = no check");
+ABSL_FLAG(int64_t, risk_max_open_orders, 0,
+          "Risk limit on open orders, rejected as risk:max_open_orders (--max_open_orders is the "
+          "memory bound); 0 = no limit");
+ABSL_FLAG(int64_t, max_daily_loss_e8, 0,
+          "Largest loss (realised + unrealised, e8 quote units) since the trading day started; "
+          "beyond it only position-reducing orders pass (risk:max_daily_loss); 0 = no limit");
+ABSL_FLAG(int64_t, risk_day_reset_hour_utc, 0,
+          "Hour (UTC, 0..23) at which the trading day of --max_daily_loss_e8 starts");
+ABSL_FLAG(std::string, kill_switch, "",
+          "Non-empty: start with the kill switch engaged for this reason (open orders restored "
+          "from persistence are cancelled, new ones rejected as risk:kill_switch until "
+          "SetKillSwitch disengages it)");
+ABSL_FLAG(std::string, risk_state_file, "",
+          "File keeping the account's daily-loss baseline of the current trading day across "
+          "restarts (written once per trading day); empty = the baseline is re-taken at start");
+ABSL_FLAG(std::string, risk_config, "",
+          "YAML file with global and per-strategy risk limits (see src/risk_config.h); its global "
+          "keys replace the risk flags; empty = flags only");
 
 // Paper venue and portfolio.
 ABSL_FLAG(int64_t, taker_fee_bps, 10, "Paper venue taker fee in basis points, charged in quote");
 ABSL_FLAG(int64_t, maker_fee_bps, 0,
           "Paper venue maker fee (resting orders filled by the market) in basis points");
+ABSL_FLAG(int64_t, paper_latency_us, 0,
+          "Paper venue latency model: microseconds from Submit to the order reaching the paper "
+          "matching engine (it executes against the book as it is then; Submit answers NEW and "
+          "the ack/fills follow as events; cancellable in flight). 0 = execute at once");
+ABSL_FLAG(int64_t, paper_latency_jitter_us, 0,
+          "Extra paper latency per order, uniform in [0, this] microseconds (orders still reach "
+          "the book in the order sent); 0 = none");
 ABSL_FLAG(int64_t, initial_quote_e8, 1'000'000LL * 100'000'000LL,
           "Starting balance of each quote asset per venue (e8)");
 
@@ -120,6 +146,12 @@ ABSL_FLAG(int64_t, live_recv_window_ms, 5000,
 ABSL_FLAG(int64_t, live_reconcile_timeout_ms, 10'000,
           "Live venues: at start, how long to wait for balances and open orders from every live "
           "venue before serving anyway (the worker keeps trying; /status shows it)");
+ABSL_FLAG(int64_t, live_batch_max, 5,
+          "Live venues with batch endpoints (Bybit, Kraken): most new orders / cancels sent in "
+          "one request (capped by the venue: Bybit 10, Kraken 15 of one pair); 1 = no batching");
+ABSL_FLAG(int64_t, live_batch_linger_ms, 0,
+          "How long a new live order may wait for others to fill its batch; 0 = never (orders "
+          "queued while a request is in flight are still sent together)");
 ABSL_FLAG(int64_t, live_queue, 10'000,
           "Live venues: venue calls of each kind waiting per venue; beyond, RESOURCE_EXHAUSTED");
 
@@ -174,6 +206,8 @@ absl::Status LiveVenuesFromFlags(ServiceConfig* c) {
   c->live_worker.poll_interval_ns = absl::GetFlag(FLAGS_live_poll_interval_ms) * 1'000'000;
   c->live_worker.balance_interval_ns = absl::GetFlag(FLAGS_live_balance_interval_ms) * 1'000'000;
   c->live_worker.max_queue = static_cast<size_t>(absl::GetFlag(FLAGS_live_queue));
+  c->live_worker.max_batch = static_cast<size_t>(absl::GetFlag(FLAGS_live_batch_max));
+  c->live_worker.batch_linger_ns = absl::GetFlag(FLAGS_live_batch_linger_ms) * 1'000'000;
   c->live_request_timeout_ms = absl::GetFlag(FLAGS_live_request_timeout_ms);
   c->live_recv_window_ms = absl::GetFlag(FLAGS_live_recv_window_ms);
   c->live_reconcile_timeout_ms = absl::GetFlag(FLAGS_live_reconcile_timeout_ms);
@@ -272,8 +306,13 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
       {"max_order_notional_e8", absl::GetFlag(FLAGS_max_order_notional_e8), 0, kMax},
       {"max_position_e8", absl::GetFlag(FLAGS_max_position_e8), 0, kMax},
       {"price_band_bps", absl::GetFlag(FLAGS_price_band_bps), 0, 10'000},
+      {"risk_max_open_orders", absl::GetFlag(FLAGS_risk_max_open_orders), 0, 10'000'000},
+      {"max_daily_loss_e8", absl::GetFlag(FLAGS_max_daily_loss_e8), 0, kMax},
+      {"risk_day_reset_hour_utc", absl::GetFlag(FLAGS_risk_day_reset_hour_utc), 0, 23},
       {"taker_fee_bps", absl::GetFlag(FLAGS_taker_fee_bps), 0, 1'000},
       {"maker_fee_bps", absl::GetFlag(FLAGS_maker_fee_bps), 0, 1'000},
+      {"paper_latency_us", absl::GetFlag(FLAGS_paper_latency_us), 0, 60'000'000},
+      {"paper_latency_jitter_us", absl::GetFlag(FLAGS_paper_latency_jitter_us), 0, 60'000'000},
       {"initial_quote_e8", absl::GetFlag(FLAGS_initial_quote_e8), 0, kMax / 4},
       {"outbox_max_records", absl::GetFlag(FLAGS_outbox_max_records), 1'000, 100'000'000},
       {"outbox_flush_timeout_ms", absl::GetFlag(FLAGS_outbox_flush_timeout_ms), 0, 600'000},
@@ -293,6 +332,8 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
       {"live_recv_window_ms", absl::GetFlag(FLAGS_live_recv_window_ms), 1, 60'000},
       {"live_reconcile_timeout_ms", absl::GetFlag(FLAGS_live_reconcile_timeout_ms), 0, 3'600'000},
       {"live_queue", absl::GetFlag(FLAGS_live_queue), 1, 1'000'000},
+      {"live_batch_max", absl::GetFlag(FLAGS_live_batch_max), 1, 100},
+      {"live_batch_linger_ms", absl::GetFlag(FLAGS_live_batch_linger_ms), 0, 1'000},
   };
   for (const auto& f : flags) {
     if (auto s = CheckRange(f.name, f.value, f.lo, f.hi); !s.ok()) return s;
@@ -301,8 +342,42 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
   c.engine.risk.max_order_notional_e8 = absl::GetFlag(FLAGS_max_order_notional_e8);
   c.engine.risk.max_position_e8 = absl::GetFlag(FLAGS_max_position_e8);
   c.engine.risk.price_band_bps = absl::GetFlag(FLAGS_price_band_bps);
+  c.engine.risk.max_open_orders = absl::GetFlag(FLAGS_risk_max_open_orders);
+  c.engine.risk.max_daily_loss_e8 = absl::GetFlag(FLAGS_max_daily_loss_e8);
+  c.engine.risk_day_reset_hour_utc = static_cast<int>(absl::GetFlag(FLAGS_risk_day_reset_hour_utc));
+  c.kill_switch_reason = absl::GetFlag(FLAGS_kill_switch);
+  if (const std::string path = absl::GetFlag(FLAGS_risk_state_file); !path.empty()) {
+    auto state = ReadRiskDayState(path);
+    if (!state.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--risk_state_file: ", state.status().message()));
+    }
+    if (*state) {
+      c.engine.risk_day_seed = std::make_pair((*state)->trading_day, (*state)->account_baseline_e8);
+    }
+    c.engine.risk_on_roll = [path](int64_t day, int64_t baseline) {
+      if (absl::Status s = WriteRiskDayState(path, RiskDayState{day, baseline}); !s.ok()) {
+        tickmesh::runtime::LogError("daily-loss baseline not stored; a restart today re-takes it",
+                                    {{"error", s.ToString()}});
+      }
+    };
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_risk_config); !path.empty()) {
+    RiskConfig base;
+    base.account = c.engine.risk;
+    base.day_reset_hour_utc = c.engine.risk_day_reset_hour_utc;
+    auto risk = LoadRiskConfigFile(path, base);
+    if (!risk.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--risk_config: ", risk.status().message()));
+    }
+    c.engine.risk = risk->account;
+    c.engine.strategy_risk = std::move(risk->strategies);
+    c.engine.risk_day_reset_hour_utc = risk->day_reset_hour_utc;
+  }
   c.engine.venue.taker_fee_bps = absl::GetFlag(FLAGS_taker_fee_bps);
   c.engine.venue.maker_fee_bps = absl::GetFlag(FLAGS_maker_fee_bps);
+  c.engine.venue.ack_latency_ns = absl::GetFlag(FLAGS_paper_latency_us) * 1'000;
+  c.engine.venue.ack_jitter_ns = absl::GetFlag(FLAGS_paper_latency_jitter_us) * 1'000;
   c.engine.initial_quote_e8 = absl::GetFlag(FLAGS_initial_quote_e8);
   c.engine.orders.max_open_orders = static_cast<size_t>(absl::GetFlag(FLAGS_max_open_orders));
   c.engine.orders.terminal_retention = static_cast<size_t>(absl::GetFlag(FLAGS_order_retention));
@@ -394,6 +469,7 @@ int RunExecutionService() {
     for (const auto& ev : config->static_books) *batch.add_events() = ev;
     (void)engine.OnMarketBatch(batch);
   }
+  PersistedState restored_algos;  // algo parents and children, for the runner once it exists
   if (outbox) {
     // Restart reconciliation before the server takes a request.
     ReconcileOptions ro;
@@ -413,6 +489,10 @@ int RunExecutionService() {
                                                                {"positions", sum.positions},
                                                                {"balances", sum.balances},
                                                                {"skipped", sum.skipped}});
+    restored_algos.algo_parents = std::move(state->algo_parents);
+    restored_algos.algo_children = std::move(state->algo_children);
+    restored_algos.algo_children_incomplete = std::move(state->algo_children_incomplete);
+    restored_algos.open_orders = std::move(state->open_orders);
   }
   if (!config->live_venues.empty()) {
     // Live venues reconcile before the server takes a request: the venue's balances replace
@@ -423,6 +503,13 @@ int RunExecutionService() {
       tickmesh::runtime::LogWarn("live venue not reconciled at start; serving anyway",
                                  {{"venue", v}});
     }
+  }
+  if (!config->kill_switch_reason.empty()) {
+    // After reconciliation, so restored open orders are cancelled too.
+    tickmesh::v1::SetKillSwitchRequest engage;
+    engage.set_engaged(true);
+    engage.set_reason(config->kill_switch_reason);
+    (void)engine.SetKillSwitch(engage);  // a reason is given: cannot fail
   }
   // Venue rate limits: API Submit/Cancel and signal orders go through the admission queue.
   auto& waits = tickmesh::runtime::CounterFamily(
@@ -448,13 +535,26 @@ int RunExecutionService() {
   if (limited) engine.SetAdmission(&admission);
   // Execution algorithms: parents run on the runner's timer thread; children go through Submit
   // (and the admission queue); the runner follows them through the engine's order events.
-  AlgoRunner algos(AlgoRunner::Options{},
+  AlgoRunner::Options algo_options;
+  // Parent ids "a-<n>" of this process start past every persisted one (as the engine's ids).
+  if (outbox) algo_options.first_parent_id = tickmesh::runtime::NowUnixNs() / 1000;
+  AlgoRunner algos(algo_options,
                    EngineAlgoHooks(&engine, limited ? &admission : nullptr,
                                    [&engine](const std::string& venue, const std::string& symbol) {
                                      return engine.BookSnapshot(venue, symbol, 100);
                                    }));
   engine.SetEventObserver(
       [&algos](const tickmesh::v1::OrderEventBatch& batch) { algos.OnOrderEvents(batch); });
+  if (outbox) {
+    // Open parents resume (or end with a reason) once the runner follows the engine's events.
+    const AlgoRunner::RestoreSummary sum = RestoreAlgoParents(restored_algos, engine, &algos);
+    tickmesh::runtime::LogInfo("algo parents restored",
+                               {{"resumed", sum.resumed},
+                                {"ended", sum.ended},
+                                {"skipped", sum.skipped},
+                                {"cancelled_orphans", sum.cancelled_orphans.size()}});
+    restored_algos = PersistedState();
+  }
   ExecutionGrpc grpc_service(&engine, limited ? &admission : nullptr);
   grpc_service.SetAlgoRunner(&algos);
   host.AddService(&grpc_service, "tickmesh.v1.ExecutionService");

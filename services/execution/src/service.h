@@ -24,6 +24,8 @@ struct ServiceConfig {
   std::string persistence_address;
   std::string cache_address;
   EngineOptions engine;
+  // --kill_switch: non-empty = engage the kill switch at start with this reason.
+  std::string kill_switch_reason;
   size_t outbox_max_records = 1'000'000;
   int64_t outbox_flush_timeout_ms = 2000;
   // Restart reconciliation budget (persistence enabled only).

@@ -26,9 +26,12 @@ inline absl::StatusOr<AssetPair> SplitSymbol(absl::string_view symbol) {
   return AssetPair{std::string(symbol.substr(0, dash)), std::string(symbol.substr(dash + 1))};
 }
 
-// Map key for a (venue, symbol) pair.
+// Separates venue and symbol in an InstrumentKey.
+inline constexpr char kInstrumentKeySeparator = '\x1f';
+
+// Map key for a (venue, symbol) pair: venue, kInstrumentKeySeparator, symbol.
 inline std::string InstrumentKey(absl::string_view venue, absl::string_view symbol) {
-  return absl::StrCat(venue, "\x1f", symbol);
+  return absl::StrCat(venue, absl::string_view(&kInstrumentKeySeparator, 1), symbol);
 }
 
 }  // namespace tickmesh::execution

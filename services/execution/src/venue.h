@@ -23,12 +23,15 @@
 //    resolved by querying the venue by client order id.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "paper_venue.h"
+#include "rate_limit.h"
 #include "tickmesh/v1/execution.pb.h"
 
 namespace tickmesh::execution {
@@ -56,6 +59,11 @@ struct VenueOrderState {
   // Executions not reported before (in-process venues report each one, with liquidity and fee);
   // when non-empty they are applied as they are and filled_qty_e8 / avg_price_e8 are ignored.
   std::vector<VenueFill> fills;
+  // Cumulative fee the venue charged for filled_qty_e8, when it says (fee_known; live venues):
+  // the engine records the difference with the order's fee_e8 on the fill it derives.
+  int64_t fee_e8 = 0;
+  std::string fee_asset;
+  bool fee_known = false;
   // True when the venue could not tell and the adapter inferred the state (see live_venue.h).
   bool inferred = false;
   // The order's terms as the venue holds them (filled by OpenOrders, for reporting orders
@@ -93,6 +101,41 @@ class Venue {
   virtual absl::StatusOr<std::vector<VenueOrderState>> OpenOrders() = 0;
   // The account's balances at the venue (the source of truth for a live venue).
   virtual absl::StatusOr<std::vector<VenueAssetBalance>> Balances() = 0;
+
+  // Rate limits of query requests (remote venues; see venue_worker.h). A gate charges one REST
+  // request of a query class (RequestClass::kQueryOrder .. kBalances) to the venue's limits before
+  // it is sent: OK, or RESOURCE_EXHAUSTED "rate_limit:<bucket>" — then the request must not be
+  // sent and the call answers that status. A venue that charges every query request it sends
+  // through `gate` (LiveVenue: also the requests one call makes beyond the first — myTrades for a
+  // fill's fee, open orders in Query's last resort) keeps it and answers true; the default answers
+  // false and the worker charges each Query / OpenOrders / Balances call as one request of its
+  // class. Places and cancels are charged at admission, never through the gate.
+  using RequestGate = std::function<absl::Status(RequestClass)>;
+  virtual bool SetRequestGate(RequestGate /*gate*/) { return false; }
+
+  // Batches (remote venues with batch endpoints; see venue_worker.h). How many new orders /
+  // cancels one PlaceBatch / CancelBatch call may carry (1: no batching); orders whose
+  // BatchKey differs never share a call (Kraken: one pair per batch).
+  virtual size_t max_place_batch() const { return 1; }
+  virtual size_t max_cancel_batch() const { return 1; }
+  virtual std::string BatchKey(const tickmesh::v1::Order& /*order*/) const { return {}; }
+  // One answer per order, in order, each as Place / Cancel would give it (a per-order refusal
+  // is that order's error only; a failed request is every order's error). The defaults call
+  // Place / Cancel once per order.
+  virtual std::vector<absl::StatusOr<VenueOrderState>> PlaceBatch(
+      const std::vector<tickmesh::v1::Order>& orders) {
+    std::vector<absl::StatusOr<VenueOrderState>> out;
+    out.reserve(orders.size());
+    for (const auto& o : orders) out.push_back(Place(o));
+    return out;
+  }
+  virtual std::vector<absl::StatusOr<VenueOrderState>> CancelBatch(
+      const std::vector<tickmesh::v1::Order>& orders) {
+    std::vector<absl::StatusOr<VenueOrderState>> out;
+    out.reserve(orders.size());
+    for (const auto& o : orders) out.push_back(Cancel(o));
+    return out;
+  }
 };
 
 }  // namespace tickmesh::execution

@@ -6,6 +6,8 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace tickmesh::execution {
 
 namespace {
@@ -32,14 +34,20 @@ VenueWorker::VenueWorker(std::unique_ptr<Venue> venue, RateLimiter* limiter, Opt
       limiter_(limiter),
       options_(options),
       clock_(options.clock ? options.clock : SteadyClock()),
-      cb_(std::move(callbacks)) {}
+      cb_(std::move(callbacks)) {
+  if (limiter_ != nullptr) {
+    venue_gated_ = venue_->SetRequestGate([this](RequestClass cls) { return Gate(cls); });
+  }
+}
 
 VenueWorker::~VenueWorker() { Stop(); }
 
 bool VenueWorker::Enqueue(Call call, tickmesh::v1::Order order) {
+  const int64_t now = clock_();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return false;
+    ++enqueues_;
     auto& places = queues_[static_cast<int>(Call::kPlace)];
     if (call == Call::kCancel) {
       // The place has not left yet: drop it, answer the cancel locally.
@@ -48,7 +56,7 @@ bool VenueWorker::Enqueue(Call call, tickmesh::v1::Order order) {
       if (it != places.end()) {
         places.erase(it);
         queues_[static_cast<int>(Call::kCancel)].push_back(
-            Task{Call::kCancel, std::move(order), /*unsent_cancel=*/true});
+            Task{Call::kCancel, std::move(order), /*unsent_cancel=*/true, now});
         ++stats_.queued;
         cv_.notify_one();
         return true;
@@ -56,7 +64,7 @@ bool VenueWorker::Enqueue(Call call, tickmesh::v1::Order order) {
     }
     auto& q = queues_[static_cast<int>(call)];
     if (q.size() >= options_.max_queue) return false;
-    q.push_back(Task{call, std::move(order), false});
+    q.push_back(Task{call, std::move(order), false, now});
     ++stats_.queued;
   }
   cv_.notify_one();
@@ -112,22 +120,40 @@ VenueWorker::Stats VenueWorker::stats() const {
   return s;
 }
 
-bool VenueWorker::AcquireQuery(int64_t now_ns) {
-  if (limiter_ == nullptr) return true;
-  if (limiter_->TryAcquire(name_, RequestClass::kQuery, now_ns).admitted) return true;
+bool VenueWorker::AcquireQuery(RequestClass cls) {
+  if (limiter_ == nullptr || venue_gated_) return true;
+  if (limiter_->TryAcquire(name_, cls, clock_()).admitted) return true;
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.polls_rate_limited;
   return false;
 }
 
-void VenueWorker::Run(Task task) {
+absl::Status VenueWorker::Gate(RequestClass cls) {
+  const RateLimiter::Decision d = limiter_->TryAcquire(name_, cls, clock_());
+  if (d.admitted) return absl::OkStatus();
+  gate_refused_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.polls_rate_limited;
+  }
+  return absl::ResourceExhaustedError(absl::StrCat("rate_limit:", d.bucket));
+}
+
+bool VenueWorker::TakeGateRefusal(const absl::Status& status) {
+  const bool refused = gate_refused_ && !status.ok();
+  gate_refused_ = false;
+  return refused;
+}
+
+bool VenueWorker::Run(Task task) {
   if (task.unsent_cancel) {
     VenueOrderState st;
     st.client_order_id = task.order.client_order_id();
     st.status = VenueOrderStatus::kCancelled;
-    cb_.on_answer(Call::kCancel, task.order, st, 0);
-    return;
+    cb_.on_answer(Call::kCancel, task.order, st, 0, /*counted=*/true);
+    return true;
   }
+  gate_refused_ = false;
   const int64_t t0 = clock_();
   absl::StatusOr<VenueOrderState> answer;
   switch (task.call) {
@@ -146,7 +172,10 @@ void VenueWorker::Run(Task task) {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.calls;
   }
-  cb_.on_answer(task.call, task.order, answer, took);
+  // A query cut short by the rate limit says nothing about the order: asked again at a later poll.
+  if (TakeGateRefusal(answer.status()) && task.call == Call::kQuery) return false;
+  cb_.on_answer(task.call, task.order, answer, took, /*counted=*/true);
+  return true;
 }
 
 int64_t VenueWorker::PollIfDue(int64_t now_ns) {
@@ -171,42 +200,53 @@ int64_t VenueWorker::PollIfDue(int64_t now_ns) {
     std::lock_guard<std::mutex> lock(mu_);
     open_done = open_reconciled_;
   }
-  if ((!open_done || cb_.has_open_orders()) && AcquireQuery(now_ns)) {
+  if ((!open_done || cb_.has_open_orders()) && AcquireQuery(RequestClass::kOpenOrders)) {
+    gate_refused_ = false;
     const int64_t t0 = clock_();
     auto open = venue_->OpenOrders();
     const int64_t took = clock_() - t0;
-    std::vector<tickmesh::v1::Order> missing = cb_.on_open_orders(open, took);
-    if (open.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      open_reconciled_ = true;
-    } else {
-      failed = true;
-    }
-    for (const auto& order : missing) {
-      {
+    if (!TakeGateRefusal(open.status())) {
+      std::vector<tickmesh::v1::Order> missing = cb_.on_open_orders(open, took);
+      if (open.ok()) {
         std::lock_guard<std::mutex> lock(mu_);
-        if (stop_) return kNever;
+        open_reconciled_ = true;
+      } else {
+        failed = true;
       }
-      if (!AcquireQuery(clock_())) break;  // the rest at the next poll
-      Run(Task{Call::kQuery, order, false});
+      for (const auto& order : missing) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stop_) return kNever;
+        }
+        if (!AcquireQuery(RequestClass::kQueryOrder)) break;   // the rest at the next poll
+        if (!Run(Task{Call::kQuery, order, false, 0})) break;  // rate limited: next poll
+      }
     }
   }
   // Balances: the venue is the source of truth; at start, periodically and soon after fills.
-  if ((balances_now || !reconciled || now_ns >= next_balances_ns_) && AcquireQuery(clock_())) {
+  if ((balances_now || !reconciled || now_ns >= next_balances_ns_) &&
+      AcquireQuery(RequestClass::kBalances)) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       balances_now_ = false;
     }
+    gate_refused_ = false;
     const int64_t t0 = clock_();
     auto balances = venue_->Balances();
     const int64_t took = clock_() - t0;
-    cb_.on_balances(balances, took);
-    if (balances.ok()) {
-      next_balances_ns_ = clock_() + options_.balance_interval_ns;
+    if (TakeGateRefusal(balances.status())) {
+      // Not fetched (rate limit): still wanted, at the next poll; not a venue failure.
       std::lock_guard<std::mutex> lock(mu_);
-      balances_reconciled_ = true;
+      balances_now_ = true;
     } else {
-      failed = true;
+      cb_.on_balances(balances, took);
+      if (balances.ok()) {
+        next_balances_ns_ = clock_() + options_.balance_interval_ns;
+        std::lock_guard<std::mutex> lock(mu_);
+        balances_reconciled_ = true;
+      } else {
+        failed = true;
+      }
     }
   }
   {
@@ -226,35 +266,130 @@ int64_t VenueWorker::PollIfDue(int64_t now_ns) {
   return next_poll_ns_;
 }
 
+void VenueWorker::GatherLocked(std::deque<Task>& q, const std::string& key, size_t cap,
+                               std::vector<Task>* batch) {
+  for (auto it = q.begin(); it != q.end() && batch->size() < cap;) {
+    if (!it->unsent_cancel && venue_->BatchKey(it->order) == key) {
+      batch->push_back(std::move(*it));
+      it = q.erase(it);
+      --stats_.queued;
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::vector<VenueWorker::Task> VenueWorker::TakeLocked(int64_t now_ns, int64_t* linger_until) {
+  *linger_until = kNever;
+  std::vector<Task> batch;
+  auto& cancels = queues_[static_cast<int>(Call::kCancel)];
+  auto& queries = queues_[static_cast<int>(Call::kQuery)];
+  auto& places = queues_[static_cast<int>(Call::kPlace)];
+  if (!cancels.empty()) {
+    batch.push_back(std::move(cancels.front()));
+    cancels.pop_front();
+    --stats_.queued;
+    const size_t cap = std::min(options_.max_batch, venue_->max_cancel_batch());
+    if (!batch[0].unsent_cancel && cap > 1) {
+      GatherLocked(cancels, venue_->BatchKey(batch[0].order), cap, &batch);
+    }
+    return batch;
+  }
+  if (!queries.empty()) {
+    batch.push_back(std::move(queries.front()));
+    queries.pop_front();
+    --stats_.queued;
+    return batch;
+  }
+  if (places.empty()) return batch;
+  const size_t cap = std::min(options_.max_batch, venue_->max_place_batch());
+  if (cap <= 1) {
+    batch.push_back(std::move(places.front()));
+    places.pop_front();
+    --stats_.queued;
+    return batch;
+  }
+  const std::string key = venue_->BatchKey(places.front().order);
+  if (options_.batch_linger_ns > 0) {
+    const int64_t deadline = places.front().enqueued_ns + options_.batch_linger_ns;
+    size_t same = 0;
+    for (const Task& t : places) same += venue_->BatchKey(t.order) == key ? 1 : 0;
+    if (same < cap && now_ns < deadline) {
+      *linger_until = deadline;
+      return batch;
+    }
+  }
+  batch.push_back(std::move(places.front()));
+  places.pop_front();
+  --stats_.queued;
+  GatherLocked(places, key, cap, &batch);
+  return batch;
+}
+
+void VenueWorker::RunBatch(std::vector<Task> tasks) {
+  if (tasks.size() == 1) {
+    // Queued queries (placements of unknown outcome) spend the query weight like the polls' ones;
+    // one the limit has no room for is dropped — the polls resolve the order.
+    if (tasks[0].call == Call::kQuery && !AcquireQuery(RequestClass::kQueryOrder)) return;
+    (void)Run(std::move(tasks[0]));
+    return;
+  }
+  const Call call = tasks[0].call;
+  std::vector<tickmesh::v1::Order> orders;
+  orders.reserve(tasks.size());
+  for (const Task& t : tasks) orders.push_back(t.order);
+  const int64_t t0 = clock_();
+  std::vector<absl::StatusOr<VenueOrderState>> answers =
+      call == Call::kPlace ? venue_->PlaceBatch(orders) : venue_->CancelBatch(orders);
+  const int64_t took = clock_() - t0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.calls;
+    ++stats_.batches;
+    stats_.batched_orders += tasks.size();
+  }
+  // A venue that answered fewer orders than it was given leaves their fate unknown.
+  answers.resize(tasks.size(), absl::StatusOr<VenueOrderState>(
+                                   absl::InternalError("batch answer without this order")));
+  // One request, one breaker outcome when it succeeded or failed as a whole; per-order verdicts
+  // that differ are each counted.
+  bool uniform = true;
+  for (size_t i = 1; i < answers.size() && uniform; ++i) {
+    uniform = answers[i].status() == answers[0].status();
+  }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    cb_.on_answer(call, tasks[i].order, answers[i], took, /*counted=*/i == 0 || !uniform);
+  }
+}
+
 void VenueWorker::Loop() {
   while (true) {
     const int64_t next_poll = PollIfDue(clock_());
-    std::optional<Task> task;
+    std::vector<Task> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stop_) return;
-      for (auto& q : {&queues_[1], &queues_[2], &queues_[0]}) {  // cancel, query, place
-        if (!q->empty()) {
-          task = std::move(q->front());
-          q->pop_front();
-          --stats_.queued;
-          break;
-        }
-      }
-      if (!task) {
+      int64_t linger_until = kNever;
+      batch = TakeLocked(clock_(), &linger_until);
+      if (batch.empty()) {
         const int64_t now = clock_();
-        if (!poll_now_ && next_poll > now) {
-          const int64_t wait = next_poll == kNever ? 1'000'000'000 : next_poll - now;
+        const int64_t until = std::min(next_poll, linger_until);
+        if (!poll_now_ && until > now) {
+          const int64_t wait = until == kNever ? 1'000'000'000 : until - now;
+          const uint64_t seen = enqueues_;
+          const bool lingering = linger_until != kNever;
           cv_.wait_for(lock, std::chrono::nanoseconds(wait), [&] {
-            return stop_ || poll_now_ || !queues_[0].empty() || !queues_[1].empty() ||
-                   !queues_[2].empty();
+            // Lingering places do not wake the worker; a new call (or stop / poll) does.
+            return stop_ || poll_now_ || enqueues_ != seen ||
+                   (!lingering &&
+                    (!queues_[0].empty() || !queues_[1].empty() || !queues_[2].empty()));
           });
         }
         if (stop_) return;
         continue;
       }
     }
-    Run(std::move(*task));
+    RunBatch(std::move(batch));
   }
 }
 

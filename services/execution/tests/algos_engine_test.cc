@@ -275,5 +275,114 @@ TEST(ValidateAlgoRequest, NamesTheFieldOfEachAlgorithm) {
   EXPECT_EQ(ExecutionEngine::ValidateRequest(twap).code(), absl::StatusCode::kUnimplemented);
 }
 
+TEST_F(AlgosEngineTest, ListOrdersWithParentsMergesNewestFirstAndPagesBothSources) {
+  // Engine orders and parents interleaved in time: e1, ice-a (+ its child), e2, ice-b (+ child).
+  auto iceberg = [](const std::string& id) {
+    auto r = testing::Req(id, v1::SIDE_BUY, 3 * E8, 98 * E8);
+    r.set_algo(v1::EXEC_ALGO_ICEBERG);
+    r.set_display_qty_e8(E8);
+    return r;
+  };
+  ASSERT_TRUE(engine_->Submit(testing::Req("e1", v1::SIDE_BUY, E8)).ok());
+  ASSERT_TRUE(runner_->Submit(iceberg("ice-a")).ok());
+  At(0);
+  ASSERT_TRUE(engine_->Submit(testing::Req("e2", v1::SIDE_BUY, E8)).ok());
+  ASSERT_TRUE(runner_->Submit(iceberg("ice-b")).ok());
+  At(1);
+  v1::ListOrdersRequest req;
+  auto all = ListOrdersWithParents(*engine_, runner_.get(), req);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<std::string> ids;
+  for (const auto& o : all->orders()) ids.push_back(o.client_order_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"ice-b/1", "ice-b", "e2", "ice-a/1", "ice-a", "e1"}));
+  EXPECT_TRUE(all->next_page_token().empty());
+  // Every page size gives the same sequence.
+  for (uint32_t limit : {1u, 2u, 4u}) {
+    std::vector<std::string> paged;
+    req.mutable_page()->set_limit(limit);
+    req.mutable_page()->clear_page_token();
+    for (int pages = 0; pages < 10; ++pages) {
+      auto page = ListOrdersWithParents(*engine_, runner_.get(), req);
+      ASSERT_TRUE(page.ok()) << page.status();
+      EXPECT_LE(page->orders_size(), static_cast<int>(limit));
+      for (const auto& o : page->orders()) paged.push_back(o.client_order_id());
+      if (page->next_page_token().empty()) break;
+      req.mutable_page()->set_page_token(page->next_page_token());
+    }
+    EXPECT_EQ(paged, ids) << "limit " << limit;
+  }
+  // Filters apply to both: the open orders are the two parents and their resting children.
+  v1::ListOrdersRequest open;
+  open.add_statuses(v1::ORDER_STATUS_ACKED);
+  auto acked = ListOrdersWithParents(*engine_, runner_.get(), open);
+  ASSERT_TRUE(acked.ok());
+  ASSERT_EQ(acked->orders_size(), 4);
+  EXPECT_EQ(acked->orders(1).algo(), v1::EXEC_ALGO_ICEBERG);
+  EXPECT_EQ(acked->orders(0).parent_order_id(), acked->orders(1).order_id());
+  // Engine errors and foreign tokens.
+  v1::ListOrdersRequest bad;
+  bad.mutable_page()->set_limit(10'001);
+  EXPECT_EQ(ListOrdersWithParents(*engine_, runner_.get(), bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad.mutable_page()->set_limit(1);
+  bad.mutable_page()->set_page_token("17");
+  EXPECT_EQ(ListOrdersWithParents(*engine_, runner_.get(), bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Without a runner the engine's listing is unchanged.
+  auto plain = ListOrdersWithParents(*engine_, nullptr, v1::ListOrdersRequest());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->orders_size(), 4);
+}
+
+TEST_F(AlgosEngineTest, ParentEventsShareTheEngineEventPath) {
+  std::vector<v1::OrderEvent> seen;
+  engine_->SetEventObserver([this, &seen](const v1::OrderEventBatch& b) {
+    for (const auto& ev : b.events()) seen.push_back(ev);
+    runner_->OnOrderEvents(b);
+  });
+  auto r = testing::Req("tw", v1::SIDE_BUY, 2 * E8);
+  r.set_algo(v1::EXEC_ALGO_TWAP);
+  r.set_algo_duration_ms(2'000);
+  ASSERT_TRUE(runner_->Submit(r).ok());
+  At(0);
+  At(kS);
+  ASSERT_EQ(Order("tw").status(), v1::ORDER_STATUS_FILLED);
+  int parent_events = 0;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (i > 0) EXPECT_EQ(seen[i].seq(), seen[i - 1].seq() + 1);
+    if (seen[i].order().client_order_id() == "tw") {
+      ++parent_events;
+      EXPECT_FALSE(seen[i].has_fill());
+      ASSERT_GT(seen[i].trace().hops_size(), 0);  // stamped {execution, emit} like the engine's
+    } else {
+      EXPECT_EQ(seen[i].order().parent_order_id(), Order("tw").order_id());
+    }
+  }
+  EXPECT_GE(parent_events, 3);  // ACKED, fills, FILLED
+  engine_->SetEventObserver(nullptr);
+}
+
+TEST_F(AlgosEngineTest, WholeParentPreCheckAppliesMaxPositionAndTheKillSwitch) {
+  // max_position is 50: a parent of 60 is refused although each of its children would pass.
+  auto twap = testing::Req("big", v1::SIDE_BUY, 60 * E8);
+  twap.set_algo(v1::EXEC_ALGO_TWAP);
+  twap.set_algo_duration_ms(60'000);
+  absl::Status s = engine_->CheckAlgoParent(twap);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "risk:max_position");
+  twap.set_qty_e8(50 * E8);
+  EXPECT_TRUE(engine_->CheckAlgoParent(twap).ok());
+  // Open same-side orders count: a resting buy of 5 leaves room for 45.
+  ASSERT_TRUE(engine_->Submit(testing::Req("rest", v1::SIDE_BUY, 5 * E8, 98 * E8)).ok());
+  EXPECT_EQ(engine_->CheckAlgoParent(twap).message(), "risk:max_position");
+  twap.set_qty_e8(45 * E8);
+  EXPECT_TRUE(engine_->CheckAlgoParent(twap).ok());
+  v1::SetKillSwitchRequest kill;
+  kill.set_engaged(true);
+  kill.set_reason("test");
+  ASSERT_TRUE(engine_->SetKillSwitch(kill).ok());
+  EXPECT_EQ(engine_->CheckAlgoParent(twap).message(), "risk:kill_switch");
+}
+
 }  // namespace
 }  // namespace tickmesh::execution

@@ -2,9 +2,11 @@
 // TWAP / ICEBERG parents to the AlgoRunner attached to its engine; the runner's timer thread
 // sends the children through the engine (paper venue on a fixed book).
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "algos_engine.h"
 #include "execution_grpc.h"
@@ -156,6 +158,111 @@ TEST_F(AlgosGrpcTest, CancelOfAnIcebergParentCancelsItsRestingChild) {
   EXPECT_EQ(WaitFor("ice/1", v1::ORDER_STATUS_CANCELLED).status(), v1::ORDER_STATUS_CANCELLED);
   v1::Order none;
   EXPECT_EQ(Get("ice/2", &none).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(AlgosGrpcTest, ParentsAreListedStreamedAndLinkedToTheirChildren) {
+  StartRunner();
+  grpc::ClientContext sctx;
+  sctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(10)));
+  auto reader = stub_->StreamOrderEvents(&sctx, v1::StreamOrderEventsRequest());
+  // An immediate order, submitted until its event arrives: the subscription is then in place.
+  v1::SubmitOrderResponse resp;
+  v1::OrderEventBatch batch;
+  ASSERT_TRUE(Submit(Req("warm", v1::SIDE_BUY, E8), &resp).ok());
+  ASSERT_TRUE(reader->Read(&batch));
+
+  auto r = Req("tw", v1::SIDE_BUY, 3 * E8);
+  r.set_algo(v1::EXEC_ALGO_TWAP);
+  r.set_algo_duration_ms(150);
+  ASSERT_TRUE(Submit(r, &resp).ok());
+  const std::string parent_id = resp.order().order_id();
+
+  // The stream carries the parent's events (ACKED ... FILLED) and its children's, which name it;
+  // seq increases by one across both.
+  std::vector<v1::OrderEvent> parent_events;
+  std::map<std::string, int64_t> child_filled;
+  uint64_t last_seq = batch.events(batch.events_size() - 1).seq();
+  bool parent_done = false;
+  while (!parent_done && reader->Read(&batch)) {
+    for (const auto& ev : batch.events()) {
+      EXPECT_EQ(ev.seq(), last_seq + 1) << ev.event_id();
+      last_seq = ev.seq();
+      if (ev.order().order_id() == parent_id) {
+        parent_events.push_back(ev);
+        parent_done = ev.order().status() == v1::ORDER_STATUS_FILLED;
+      } else {
+        EXPECT_EQ(ev.order().parent_order_id(), parent_id) << ev.order().client_order_id();
+        child_filled[ev.order().order_id()] = ev.order().filled_qty_e8();
+      }
+    }
+  }
+  sctx.TryCancel();
+  ASSERT_TRUE(parent_done);
+  EXPECT_EQ(parent_events.front().type(), v1::ORDER_EVENT_TYPE_ACKED);
+  EXPECT_EQ(parent_events.front().order().algo(), v1::EXEC_ALGO_TWAP);
+  EXPECT_EQ(parent_events.front().order().algo_duration_ms(), 150u);
+  int64_t children_total = 0;
+  for (const auto& [id, filled] : child_filled) children_total += filled;
+  EXPECT_EQ(children_total, 3 * E8);
+  EXPECT_EQ(parent_events.back().order().filled_qty_e8(), 3 * E8);
+
+  // GetOrder by either id.
+  v1::Order parent;
+  ASSERT_TRUE(Get("tw", &parent).ok());
+  EXPECT_EQ(parent.order_id(), parent_id);
+  EXPECT_EQ(parent.status(), v1::ORDER_STATUS_FILLED);
+  EXPECT_EQ(parent.avg_fill_price_e8(), 101 * E8);
+  {
+    grpc::ClientContext ctx;
+    v1::GetOrderRequest req;
+    req.mutable_ref()->set_order_id(parent_id);
+    v1::GetOrderResponse got;
+    ASSERT_TRUE(stub_->GetOrder(&ctx, req, &got).ok());
+    EXPECT_EQ(got.order().client_order_id(), "tw");
+  }
+
+  // ListOrders: the parent among the engine's orders, newest first; pages of 2 give the same.
+  auto list = [&](uint32_t limit, const std::string& token, v1::ListOrdersResponse* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(5)));
+    v1::ListOrdersRequest req;
+    req.mutable_page()->set_limit(limit);
+    req.mutable_page()->set_page_token(token);
+    return stub_->ListOrders(&ctx, req, out);
+  };
+  v1::ListOrdersResponse all;
+  ASSERT_TRUE(list(0, "", &all).ok());
+  ASSERT_EQ(all.orders_size(), static_cast<int>(child_filled.size()) + 2);  // + warm + parent
+  EXPECT_TRUE(all.next_page_token().empty());
+  int parents = 0;
+  for (int i = 0; i < all.orders_size(); ++i) {
+    if (all.orders(i).order_id() == parent_id) ++parents;
+    if (i > 0) EXPECT_GE(all.orders(i - 1).created_unix_ns(), all.orders(i).created_unix_ns());
+  }
+  EXPECT_EQ(parents, 1);
+  EXPECT_EQ(all.orders(all.orders_size() - 1).client_order_id(), "warm");
+  std::vector<std::string> paged;
+  std::string token;
+  for (int pages = 0; pages < 10; ++pages) {
+    v1::ListOrdersResponse page;
+    ASSERT_TRUE(list(2, token, &page).ok());
+    EXPECT_LE(page.orders_size(), 2);
+    for (const auto& o : page.orders()) paged.push_back(o.order_id());
+    token = page.next_page_token();
+    if (token.empty()) break;
+  }
+  EXPECT_TRUE(token.empty());
+  ASSERT_EQ(paged.size(), static_cast<size_t>(all.orders_size()));
+  for (int i = 0; i < all.orders_size(); ++i) EXPECT_EQ(paged[i], all.orders(i).order_id());
+  v1::ListOrdersResponse bad;
+  EXPECT_EQ(list(2, "m:zz:1", &bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // parent_order_id is execution's to set.
+  auto forged = Req("forged", v1::SIDE_BUY, E8);
+  forged.set_parent_order_id(parent_id);
+  grpc::Status s = Submit(forged, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("order.parent_order_id"), std::string::npos);
 }
 
 }  // namespace

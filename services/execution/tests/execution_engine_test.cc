@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "test_util.h"
+#include "tickmesh/runtime/metrics.h"
 
 namespace tickmesh::execution {
 namespace {
@@ -540,6 +541,24 @@ TEST(ExecutionEngineBreaker, SlowVenueCallsOpenTheBreakerAndSubmitIsUnavailable)
   // Other venues are not affected.
   auto other = engine.Submit(testing::Req("x1", v1::SIDE_BUY, E8, 0, "BTC-USD", "other"));
   EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);  // no market there
+}
+
+// The retention gauges the load tester's soak reads (loadtest/README.md, "Why the soak waits for
+// the caps"): terminal orders kept, and the cap they stop at.
+TEST_F(ExecutionEngineTest, TerminalOrderRetentionIsExportedAsGaugesAndStopsAtTheCap) {
+  EngineOptions options = DefaultOptions();
+  options.orders.terminal_retention = 2;
+  Make(options);
+  Book();
+  auto metrics = [] { return tickmesh::runtime::SerializeMetrics(); };
+  EXPECT_NE(metrics().find("tickmesh_execution_terminal_orders_retention_limit 2\n"),
+            std::string::npos);
+  ASSERT_TRUE(engine_->Submit(Req("r1", v1::SIDE_BUY, E8 / 10)).ok());
+  EXPECT_NE(metrics().find("tickmesh_execution_terminal_orders_retained 1\n"), std::string::npos);
+  ASSERT_TRUE(engine_->Submit(Req("r2", v1::SIDE_BUY, E8 / 10)).ok());
+  ASSERT_TRUE(engine_->Submit(Req("r3", v1::SIDE_BUY, E8 / 10)).ok());
+  EXPECT_NE(metrics().find("tickmesh_execution_terminal_orders_retained 2\n"), std::string::npos)
+      << metrics();
 }
 
 }  // namespace

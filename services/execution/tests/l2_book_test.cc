@@ -1,5 +1,8 @@
 #include "l2_book.h"
 
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "test_util.h"
 
@@ -68,6 +71,40 @@ TEST(L2Book, BoundsLevelsPerSide) {
   ASSERT_TRUE(book.ApplySnapshot(snap.snapshot(), 1).ok());
   EXPECT_EQ(book.bids().size(), kMaxLevelsPerSide);
   EXPECT_EQ(book.BestBid()->first, static_cast<int64_t>(kMaxLevelsPerSide) + 10);
+}
+
+TEST(L2Book, AcceptsUnsortedSnapshotsSkippingEmptyLevelsLastRepeatWins) {
+  L2Book book;
+  auto snap = testing::Snapshot(
+      "sim", "BTC-USD", 1, {{98 * E8, E8}, {100 * E8, 0}, {99 * E8, 2 * E8}, {98 * E8, 3 * E8}},
+      {{103 * E8, E8}, {101 * E8, 4 * E8}});
+  ASSERT_TRUE(book.ApplySnapshot(snap.snapshot(), 1).ok());
+  std::vector<std::pair<int64_t, int64_t>> bids, asks;
+  for (const auto& [p, q] : book.bids()) bids.emplace_back(p, q);
+  for (const auto& [p, q] : book.asks()) asks.emplace_back(p, q);
+  EXPECT_EQ(bids, (testing::Levels{{99 * E8, 2 * E8}, {98 * E8, 3 * E8}}));
+  EXPECT_EQ(asks, (testing::Levels{{101 * E8, 4 * E8}, {103 * E8, E8}}));
+  EXPECT_EQ(book.BidQtyAt(98 * E8), 3 * E8);
+  EXPECT_EQ(book.BidQtyAt(100 * E8), 0);
+  EXPECT_EQ(book.AskQtyAt(103 * E8), E8);
+  EXPECT_EQ(book.AskQtyAt(99 * E8), 0);
+}
+
+TEST(L2Book, SortedSnapshotReplacesTheBookAndStaleBookShowsNoLevels) {
+  L2Book book;
+  auto first = testing::Snapshot("sim", "BTC-USD", 1, {{100 * E8, E8}}, {{105 * E8, E8}});
+  ASSERT_TRUE(book.ApplySnapshot(first.snapshot(), 1).ok());
+  auto second =
+      testing::Snapshot("sim", "BTC-USD", 2, {{99 * E8, E8}, {98 * E8, E8}}, {{101 * E8, 2 * E8}});
+  ASSERT_TRUE(book.ApplySnapshot(second.snapshot(), 2).ok());
+  EXPECT_EQ(book.bids().size(), 2u);
+  EXPECT_EQ(book.bids()[0].price_e8, 99 * E8);
+  EXPECT_EQ(book.AskQtyAt(105 * E8), 0);  // gone with the old snapshot
+  EXPECT_EQ(book.BestAsk()->second, 2 * E8);
+  book.MarkStale();
+  EXPECT_TRUE(book.bids().empty());
+  EXPECT_TRUE(book.asks().empty());
+  EXPECT_FALSE(book.BestBid().has_value());
 }
 
 }  // namespace

@@ -5,16 +5,13 @@
 // venue's error in the rejection), and the start-up reconciliation (an order placed at the venue
 // by someone else is reported, balances come from the venue). LiveVenueQuerySimTest drives
 // LiveVenue directly (Binance, Kraken, Bybit): Query resolves orders by the venue's lookup.
-#include <signal.h>
-#include <spawn.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,13 +27,13 @@
 #include "test_util.h"
 #include "tickmesh/net/rest_client.h"
 #include "tickmesh/runtime/client.h"
+#include "tickmesh/testing/child_process.h"
 #include "tickmesh/testing/servers.h"
 #include "tickmesh/v1/execution.grpc.pb.h"
 #include "tickmesh/venues/decimal.h"
 #include "tickmesh/venues/orders.h"
 #include "tickmesh/venues/venue.h"
-
-extern char** environ;
+#include "venue_worker.h"
 
 namespace tickmesh::execution {
 namespace {
@@ -51,49 +48,8 @@ constexpr char kSimKey[] = "sim-key";
 constexpr char kSimSecret[] = "dGlja21lc2gtdmVudWUtc2ltLXNlY3JldA==";
 constexpr char kSymbol[] = "BTC-USDT";
 
-// A child process with extra environment variables, SIGKILLed on destruction if still running.
-class Child {
- public:
-  Child(std::vector<std::string> argv, std::vector<std::string> extra_env = {}) {
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    env_ = std::move(extra_env);
-    std::vector<char*> envp;
-    for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-    for (auto& e : env_) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), envp.data()) != 0) pid_ = -1;
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-  }
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == 0) return true;
-    pid_ = -1;
-    return false;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::vector<std::string> env_;
-};
-
-template <typename Cond>
-bool WaitFor(Cond cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
+using Child = tickmesh::testing::ChildProcess;
+using tickmesh::testing::WaitFor;
 
 std::string VenueEnv(const std::string& venue) {
   std::string up = venue;
@@ -107,9 +63,10 @@ class SimProcess {
   SimProcess() {
     dir_ = tickmesh::testing::MakeTempDir("exec-live-sim");
     const std::string ports = dir_ + "/ports";
-    child_ = std::make_unique<Child>(std::vector<std::string>{
-        TICKMESH_VENUE_SIM_BIN, "--binance_port=0", "--kraken_port=0", "--ports_file=" + ports,
-        "--symbols=BTC-USDT", "--rate=20", "--log_level=warn"});
+    child_ = std::make_unique<Child>(
+        std::vector<std::string>{TICKMESH_VENUE_SIM_BIN, "--binance_port=0", "--kraken_port=0",
+                                 "--ports_file=" + ports, "--symbols=BTC-USDT", "--rate=20",
+                                 "--taker_fee_bps=10", "--maker_fee_bps=2", "--log_level=warn"});
     WaitFor([&] {
       std::ifstream in(ports);
       std::string line;
@@ -167,8 +124,9 @@ class LiveVenueSimTest : public ::testing::TestWithParam<std::string> {
             "--" + v + "_rest_url=" + sim->url(v), std::string("--live_symbols=") + kSymbol,
             "--live_poll_interval_ms=50", "--live_balance_interval_ms=200",
             "--live_reconcile_timeout_ms=3000", "--log_level=warn"},
-        std::vector<std::string>{"TICKMESH_" + VenueEnv(v) + "_API_KEY=" + kSimKey,
-                                 "TICKMESH_" + VenueEnv(v) + "_API_SECRET=" + secret});
+        tickmesh::testing::ChildOptions{
+            .extra_env = {"TICKMESH_" + VenueEnv(v) + "_API_KEY=" + kSimKey,
+                          "TICKMESH_" + VenueEnv(v) + "_API_SECRET=" + secret}});
     ASSERT_TRUE(WaitFor([&] {
       tickmesh::runtime::ChannelOptions co;
       co.own_subchannel_pool = true;
@@ -292,9 +250,22 @@ TEST_P(LiveVenueSimTest, OrderRoundTripPlaceAckFillPositionAndVenueBalances) {
   EXPECT_EQ(filled.filled_qty_e8(), E8 / 100);
   EXPECT_GT(filled.avg_fill_price_e8(), 0);
   EXPECT_LE(filled.avg_fill_price_e8(), price);
-  // The venue's balance (source of truth) shows the bought BTC.
-  ASSERT_TRUE(WaitFor([&] { return Balances()["BTC"].total_e8() == btc_before + E8 / 100; }))
-      << Balances()["BTC"].DebugString();
+  // The venue's fee (10 bps taker) is recorded on the order: Binance's FULL answer gives each
+  // fill's commission in BTC; Kraken's QueryOrders its cumulative fee in USDT.
+  EXPECT_GT(filled.fee_e8(), 0) << filled.DebugString();
+  if (venue_ == "binance") {
+    EXPECT_NEAR(filled.fee_e8(), E8 / 100 / 1000, 5);
+    // The venue's balance (source of truth) shows the bought BTC less the fee execution recorded.
+    ASSERT_TRUE(WaitFor([&] {
+      return Balances()["BTC"].total_e8() == btc_before + E8 / 100 - filled.fee_e8();
+    })) << Balances()["BTC"].DebugString();
+  } else {
+    const int64_t notional =
+        static_cast<int64_t>(static_cast<__int128>(filled.avg_fill_price_e8()) * E8 / 100 / E8);
+    EXPECT_NEAR(filled.fee_e8(), notional / 1000, 5);
+    ASSERT_TRUE(WaitFor([&] { return Balances()["BTC"].total_e8() == btc_before + E8 / 100; }))
+        << Balances()["BTC"].DebugString();
+  }
 }
 
 TEST_P(LiveVenueSimTest, CancelOfARestingOrderEndsCancelledAtTheVenue) {
@@ -387,11 +358,8 @@ INSTANTIATE_TEST_SUITE_P(SimVenues, LiveVenueSimTest, ::testing::Values("binance
                          });
 
 // LiveVenue itself against the simulator: Query resolves orders by the venue's single-order
-// lookup (OrderApi::QueryOrder) instead of inferring. The simulator serves the lookup for Binance
-// (GET /api/v3/order) and Bybit (GET /v5/order/realtime by orderLinkId) but not Kraken's
-// QueryOrders (it answers "EGeneral:Unknown method"), so for Kraken the documented last resort
-// (open orders, then inference) is what is exercised here; Kraken's QueryOrders codec is tested
-// at the unit level (libs/venues orders_test).
+// lookup (OrderApi::QueryOrder) instead of inferring — Binance GET /api/v3/order, Kraken
+// QueryOrders by cl_ord_id (+ txid), Bybit GET /v5/order/realtime by orderLinkId.
 class LiveVenueQuerySimTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -475,17 +443,11 @@ TEST_P(LiveVenueQuerySimTest, OrderCancelledElsewhereIsReportedCancelledNotInfer
 
   auto after = live_->Query(order);
   ASSERT_TRUE(after.ok()) << after.status();
-  if (venue_ == "kraken") {
-    // The simulator's Kraken has no QueryOrders: the documented last resort infers a fill.
-    EXPECT_TRUE(after->inferred);
-    EXPECT_EQ(after->status, VenueOrderStatus::kFilled);
-  } else {
-    EXPECT_FALSE(after->inferred);
-    EXPECT_EQ(after->status, VenueOrderStatus::kCancelled);
-    EXPECT_EQ(after->filled_qty_e8, 0);
-    EXPECT_TRUE(after->fills.empty());
-    EXPECT_EQ(after->venue_order_id, placed->venue_order_id);
-  }
+  EXPECT_FALSE(after->inferred);
+  EXPECT_EQ(after->status, VenueOrderStatus::kCancelled);
+  EXPECT_EQ(after->filled_qty_e8, 0);
+  EXPECT_TRUE(after->fills.empty());
+  EXPECT_EQ(after->venue_order_id, placed->venue_order_id);
 }
 
 TEST_P(LiveVenueQuerySimTest, PlaceWhoseAnswerWasLostIsFoundByItsClientOrderId) {
@@ -516,29 +478,191 @@ TEST_P(LiveVenueQuerySimTest, MarketableOrderThatFilledIsReportedFilledByTheVenu
   ASSERT_TRUE(placed.ok()) << placed.status();
   // As if the place answer was lost: execution still holds it NEW.
   auto lost = live_->Query(order);
-  if (venue_ == "kraken") {
-    // No lookup and not open: indistinguishable from a place that never arrived (README).
-    EXPECT_EQ(lost.status().code(), absl::StatusCode::kNotFound) << lost.status();
-  } else {
-    ASSERT_TRUE(lost.ok()) << lost.status();
-    EXPECT_EQ(lost->status, VenueOrderStatus::kFilled);
-    EXPECT_EQ(lost->filled_qty_e8, E8 / 100);
-    EXPECT_FALSE(lost->inferred);
-  }
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  EXPECT_EQ(lost->status, VenueOrderStatus::kFilled);
+  EXPECT_EQ(lost->filled_qty_e8, E8 / 100);
+  EXPECT_FALSE(lost->inferred);
+  // The venue's cumulative fee comes with it (Binance: from the order's trades).
+  EXPECT_TRUE(lost->fee_known);
+  EXPECT_GT(lost->fee_e8, 0);
+  EXPECT_EQ(lost->fee_asset, venue_ == "kraken" ? "USDT" : "BTC");
   order.set_status(v1::ORDER_STATUS_ACKED);
   order.set_venue_order_id(placed->venue_order_id);
   auto q = live_->Query(order);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->status, VenueOrderStatus::kFilled);
   EXPECT_EQ(q->filled_qty_e8, E8 / 100);
-  if (venue_ == "kraken") {
-    EXPECT_TRUE(q->inferred);  // last resort: the limit price, not the venue's average
-  } else {
-    EXPECT_FALSE(q->inferred);
-    EXPECT_GT(q->avg_price_e8, 0);
-    EXPECT_LE(q->avg_price_e8, order.price_e8());
-  }
+  EXPECT_FALSE(q->inferred);
+  EXPECT_GT(q->avg_price_e8, 0);
+  EXPECT_LE(q->avg_price_e8, order.price_e8());
 }
+
+// Rate limits: with a gate, every query request LiveVenue sends is charged first with its own
+// class — the lookup, Binance's myTrades for a new fill's fee, the open orders of the last
+// resort, balances — and a refused request is not sent: the call answers the refusal.
+TEST_P(LiveVenueQuerySimTest, EveryQueryRequestIsChargedThroughTheGateWithItsOwnClass) {
+  std::vector<std::string> charged;
+  RequestClass refuse = RequestClass::kOrder;  // places are never charged here: refuses nothing
+  ASSERT_TRUE(live_->SetRequestGate([&](RequestClass cls) -> absl::Status {
+    charged.push_back(RequestClassName(cls));
+    if (cls == refuse) return absl::ResourceExhaustedError("rate_limit:weight");
+    return absl::OkStatus();
+  }));
+  v1::Order order = RestingBuy("q-gate");
+  const int64_t bid = BestBid();
+  order.set_price_e8((bid + bid / 20) / 1'000'000 * 1'000'000);  // fills at once
+  ASSERT_TRUE(live_->Place(order).ok());
+  EXPECT_TRUE(charged.empty());  // charged at admission by the engine, not here
+
+  // Binance: the lookup (weight 4) does not carry the fee; the order's trades (5) do.
+  refuse = RequestClass::kOrderTrades;
+  auto q = live_->Query(order);
+  const bool binance = venue_ == "binance";
+  if (binance) {
+    EXPECT_EQ(charged, (std::vector<std::string>{"query_order", "trades"}));
+    EXPECT_EQ(q.status().code(), absl::StatusCode::kResourceExhausted) << q.status();
+    EXPECT_EQ(q.status().message(), "rate_limit:weight");
+  } else {
+    EXPECT_EQ(charged, (std::vector<std::string>{"query_order"}));  // fee in the order
+    EXPECT_TRUE(q.ok()) << q.status();
+  }
+  charged.clear();
+  refuse = RequestClass::kOrder;
+  q = live_->Query(order);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(q->fee_known);
+  EXPECT_EQ(charged, binance ? (std::vector<std::string>{"query_order", "trades"})
+                             : (std::vector<std::string>{"query_order"}));
+
+  // Not found by the lookup: the last resort's open orders are charged too.
+  charged.clear();
+  v1::Order never = RestingBuy("q-gate-never");
+  EXPECT_EQ(live_->Query(never).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(charged, (std::vector<std::string>{"query_order", "open_orders"}));
+
+  charged.clear();
+  ASSERT_TRUE(live_->OpenOrders().ok());
+  ASSERT_TRUE(live_->Balances().ok());
+  EXPECT_EQ(charged, (std::vector<std::string>{"open_orders", "balances"}));
+
+  // A refused lookup is not sent: the refusal is the answer.
+  charged.clear();
+  refuse = RequestClass::kQueryOrder;
+  EXPECT_EQ(live_->Query(never).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(charged, (std::vector<std::string>{"query_order"}));
+}
+
+// Batching: a burst of new orders queued on the VenueWorker goes out in batch requests (counted
+// at the simulator), and each order gets its own answer — the one the venue refuses is the only
+// one rejected.
+class LiveBatchSimTest : public LiveVenueQuerySimTest {
+ protected:
+  // The venue counter `name` in the simulator's /sim/state.
+  int64_t SimCounter(const std::string& name) {
+    net::RestOptions o;
+    o.base_url = sim->url(venue_);
+    auto client = net::RestClient::Create(o);
+    if (!client.ok()) return -1;
+    net::HttpRequest r;
+    r.target = "/sim/state";
+    auto resp = (*client)->Do(r);
+    if (!resp.ok()) return -1;
+    const std::string needle = "\"" + name + "\":";
+    const size_t at = resp->body.find(needle);
+    int64_t v = -1;
+    if (at == std::string::npos) return -1;
+    const std::string rest = resp->body.substr(at + needle.size(), 20);
+    (void)absl::SimpleAtoi(rest.substr(0, rest.find_first_not_of("0123456789")), &v);
+    return v;
+  }
+};
+
+TEST_P(LiveBatchSimTest, BurstOfOrdersGoesOutInBatchesWithPerOrderAnswers) {
+  const std::string batches =
+      venue_ == "bybit" ? "create_batch_requests" : "add_order_batch_requests";
+  const std::string batched = venue_ == "bybit" ? "create_batch_orders" : "add_order_batch_orders";
+  const std::string singles = venue_ == "bybit" ? "create_requests" : "add_order_requests";
+  const int64_t batches0 = SimCounter(batches), batched0 = SimCounter(batched),
+                singles0 = SimCounter(singles);
+  ASSERT_GE(batches0, 0);
+  std::mutex mu;
+  std::map<std::string, absl::StatusOr<VenueOrderState>> answers;
+  VenueWorker::Callbacks cb;
+  cb.on_answer = [&](VenueWorker::Call call, const v1::Order& o,
+                     const absl::StatusOr<VenueOrderState>& a, int64_t, bool) {
+    if (call != VenueWorker::Call::kPlace) return;
+    std::lock_guard<std::mutex> lock(mu);
+    answers.emplace(o.order_id(), a);
+  };
+  cb.has_open_orders = [] { return false; };
+  cb.on_open_orders = [](const absl::StatusOr<std::vector<VenueOrderState>>&, int64_t) {
+    return std::vector<v1::Order>{};
+  };
+  cb.on_balances = [](const absl::StatusOr<std::vector<VenueAssetBalance>>&, int64_t) {};
+  VenueWorker::Options wo;
+  wo.max_batch = 5;
+  VenueWorker worker(std::move(live_), nullptr, wo, std::move(cb));
+  // Seven new orders arrive before the worker gets to them (as during an in-flight call): the
+  // fourth sells more BTC than the account holds.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    v1::Order o = RestingBuy(absl::StrCat("b", i));
+    if (i == 3) {
+      o.set_side(v1::SIDE_SELL);
+      o.set_qty_e8(1'000'000 * E8);
+      o.set_price_e8(o.price_e8() * 4);
+    }
+    ids.push_back(o.order_id());
+    ASSERT_TRUE(worker.Enqueue(VenueWorker::Call::kPlace, o));
+  }
+  worker.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return answers.size() == ids.size();
+  }));
+  // 5 + 2: two batch requests, no single-order request.
+  EXPECT_EQ(SimCounter(batches) - batches0, 2);
+  EXPECT_EQ(SimCounter(batched) - batched0, 7);
+  EXPECT_EQ(SimCounter(singles) - singles0, 0);
+  EXPECT_EQ(worker.stats().batches, 2u);
+  EXPECT_EQ(worker.stats().batched_orders, 7u);
+  std::set<std::string> venue_ids;
+  for (int i = 0; i < 7; ++i) {
+    const auto& a = answers.at(ids[i]);
+    if (i == 3) {
+      EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition) << a.status();
+      continue;
+    }
+    ASSERT_TRUE(a.ok()) << ids[i] << ": " << a.status();
+    EXPECT_EQ(a->status, VenueOrderStatus::kOpen);
+    EXPECT_EQ(a->client_order_id, ids[i]);
+    venue_ids.insert(a->venue_order_id);
+  }
+  EXPECT_EQ(venue_ids.size(), 6u);  // each order its own venue id
+  worker.Stop();
+  // Clean up the resting orders (the other tests look at open orders).
+  LiveVenueOptions o;
+  o.venue = *venues::ParseVenue(venue_);
+  o.base_url = sim->url(venue_);
+  o.symbols = *venues::SymbolMap::Create({kSymbol});
+  auto cleaner = LiveVenue::Create(std::move(o), venues::Credentials{kSimKey, kSimSecret});
+  ASSERT_TRUE(cleaner.ok());
+  std::vector<v1::Order> open;
+  for (int i = 0; i < 7; ++i) {
+    if (i == 3) continue;
+    v1::Order c;
+    c.set_order_id(ids[i]);
+    c.set_symbol(kSymbol);
+    c.set_venue(venue_);
+    open.push_back(c);
+  }
+  for (const auto& a : (*cleaner)->CancelBatch(open)) EXPECT_TRUE(a.ok()) << a.status();
+}
+
+INSTANTIATE_TEST_SUITE_P(BatchVenues, LiveBatchSimTest, ::testing::Values("bybit", "kraken"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(SimVenues, LiveVenueQuerySimTest,
                          ::testing::Values("binance", "kraken", "bybit"),

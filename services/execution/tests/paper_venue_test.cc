@@ -1,6 +1,13 @@
 #include "paper_venue.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+
 #include "gtest/gtest.h"
+#include "paper_venue_adapter.h"
 #include "test_util.h"
 
 namespace tickmesh::execution {
@@ -174,6 +181,30 @@ TEST_F(PaperVenueTest, MarksBooksStaleOnDisconnect) {
   venue_.MarkAllStale();
   EXPECT_FALSE(venue_.Mid("sim", "BTC-USD").has_value());
   EXPECT_EQ(venue_.Execute(MakeOrder("o-1", v1::SIDE_BUY, E8)).reject_reason, "venue:no_market");
+}
+
+TEST_F(PaperVenueTest, MidFindsExactlyItsInstrumentWhateverTheKeyLength) {
+  EXPECT_EQ(venue_.Mid("sim", "BTC-USD"), 100 * E8);
+  EXPECT_FALSE(venue_.Mid("sim", "BTC-US").has_value());
+  EXPECT_FALSE(venue_.Mid("si", "BTC-USD").has_value());
+  EXPECT_FALSE(venue_.Mid("simBTC-USD", "").has_value());
+  EXPECT_EQ(venue_.Book("sim", "ETH-USD"), nullptr);
+  // Keys that just fit the inline buffer and keys past it (the allocating path).
+  const std::string symbol = "ETH-USD";
+  for (size_t key_size :
+       {PaperVenue::kInlineKeyBytes, PaperVenue::kInlineKeyBytes + 1, size_t{300}}) {
+    const std::string venue(key_size - 1 - symbol.size(), 'v');
+    std::vector<VenueFill> fills;
+    ASSERT_TRUE(
+        venue_
+            .ApplyMarketEvent(testing::Snapshot(venue, symbol, 1, {{9 * E8, E8}}, {{11 * E8, E8}}),
+                              &fills)
+            .ok())
+        << key_size;
+    EXPECT_EQ(venue_.Mid(venue, symbol), 10 * E8) << key_size;
+    EXPECT_FALSE(venue_.Mid(venue + "v", symbol).has_value()) << key_size;
+    EXPECT_FALSE(venue_.Mid(venue, "ETH-USDT").has_value()) << key_size;
+  }
 }
 
 // ---- queue position -------------------------------------------------------------------------
@@ -359,6 +390,147 @@ TEST(PaperVenueLatency, OrdersArriveInTheOrderSentAndInFlightIsBounded) {
   }
   EXPECT_EQ(venue.Send(MakeOrder("o-y", v1::SIDE_BUY, E8), 0).code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+TEST(PaperVenueLatency, JitterStaysWithinItsBoundAndNeverReorders) {
+  PaperVenue venue(
+      PaperVenue::Options{.ack_latency_ns = 1'000, .ack_jitter_ns = 500, .jitter_seed = 7});
+  constexpr int kOrders = 200;
+  for (int i = 0; i < kOrders; ++i) {
+    ASSERT_TRUE(venue.Send(MakeOrder("o-" + std::to_string(i), v1::SIDE_BUY, E8), i * 10).ok());
+  }
+  // Order i arrives at max(previous arrival, sent + 1000 + draw in [0, 500]).
+  int next = 0;
+  int64_t last = 0;
+  std::set<int64_t> delays;
+  while (auto t = venue.next_arrival_ns()) {
+    for (auto& [order, report] : venue.Arrive(*t)) {
+      ASSERT_EQ(order.order_id(), "o-" + std::to_string(next));  // in the order sent
+      const int64_t sent = next * 10;
+      EXPECT_GE(*t, sent + 1'000);
+      EXPECT_GE(*t, last);
+      EXPECT_LE(*t, std::max(last, sent + 1'500)) << "order " << next << " beyond its jitter";
+      delays.insert(*t - sent);
+      ++next;
+    }
+    last = *t;
+  }
+  EXPECT_EQ(next, kOrders);
+  EXPECT_GT(delays.size(), 10u);  // the delay does vary
+}
+
+// ---- the adapter's latency path (timer thread not started: arrivals taken by hand) ----------
+
+TEST(PaperVenueAdapterLatency, SendsThenAnswersAtArrivalWithTheBookOfThatTime) {
+  PaperVenue venue(PaperVenue::Options{.taker_fee_bps = 0, .ack_latency_ns = 1'000});
+  int64_t now = 5'000;
+  PaperVenueAdapter adapter(&venue, [&now] { return now; });
+  ASSERT_TRUE(adapter.delayed());
+  std::vector<VenueFill> fills;
+  ASSERT_TRUE(
+      venue
+          .ApplyMarketEvent(
+              testing::Snapshot("sim", "BTC-USD", 1, {{99 * E8, E8}}, {{101 * E8, E8}}), &fills)
+          .ok());
+  ASSERT_TRUE(adapter.Send(MakeOrder("o-1", v1::SIDE_BUY, E8)).ok());
+  now = 5'500;
+  ASSERT_TRUE(adapter.Send(MakeOrder("o-2", v1::SIDE_SELL, E8, 98 * E8)).ok());
+  EXPECT_TRUE(adapter.TakeArrivals().empty());
+  ASSERT_TRUE(
+      venue
+          .ApplyMarketEvent(testing::Delta("sim", "BTC-USD", 2, {{99 * E8, 0}, {97 * E8, E8}},
+                                           {{101 * E8, 0}, {104 * E8, E8}}),
+                            &fills)
+          .ok());
+  now = 6'000;  // o-1 arrives; o-2 (due 6 500) does not yet
+  auto a = adapter.TakeArrivals();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].first.order_id(), "o-1");
+  EXPECT_EQ(a[0].second.status, VenueOrderStatus::kFilled);
+  ASSERT_EQ(a[0].second.fills.size(), 1u);
+  EXPECT_EQ(a[0].second.fills[0].price_e8, 104 * E8);
+  EXPECT_EQ(adapter.in_flight(), 1u);
+  now = 6'500;  // o-2: a LIMIT sell at 98 finds the bid at 97 and rests
+  a = adapter.TakeArrivals();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].second.status, VenueOrderStatus::kOpen);
+  EXPECT_TRUE(a[0].second.fills.empty());
+  EXPECT_EQ(venue.resting_count(), 1u);
+}
+
+TEST(PaperVenueAdapterLatency, CancelInFlightAnswersCancelledAndTheOrderNeverArrives) {
+  PaperVenue venue(PaperVenue::Options{.ack_latency_ns = 1'000});
+  int64_t now = 0;
+  PaperVenueAdapter adapter(&venue, [&now] { return now; });
+  std::vector<VenueFill> fills;
+  ASSERT_TRUE(
+      venue
+          .ApplyMarketEvent(
+              testing::Snapshot("sim", "BTC-USD", 1, {{99 * E8, E8}}, {{101 * E8, E8}}), &fills)
+          .ok());
+  v1::Order o = MakeOrder("o-1", v1::SIDE_BUY, E8, 100 * E8);
+  ASSERT_TRUE(adapter.Send(o).ok());
+  auto st = adapter.Cancel(o);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, VenueOrderStatus::kCancelled);
+  EXPECT_EQ(adapter.in_flight(), 0u);
+  now = 10'000;
+  EXPECT_TRUE(adapter.TakeArrivals().empty());
+  EXPECT_EQ(venue.resting_count(), 0u);
+}
+
+TEST(PaperVenueAdapterLatency, WithoutLatencyTheAdapterIsNotDelayed) {
+  PaperVenue venue(PaperVenue::Options{});
+  PaperVenueAdapter adapter(&venue);
+  EXPECT_FALSE(adapter.delayed());
+  PaperVenue jitter_only(PaperVenue::Options{.ack_jitter_ns = 1});
+  EXPECT_TRUE(PaperVenueAdapter(&jitter_only).delayed());
+}
+
+// ---- ArrivalTimer -------------------------------------------------------------------------
+
+TEST(ArrivalTimer, CallsBackOnceTheInjectedClockPassesTheEarliestDeadline) {
+  std::atomic<int64_t> now{0};
+  std::atomic<int> calls{0};
+  ArrivalTimer timer([&now] { return now.load(); });
+  timer.Start([&calls] { calls.fetch_add(1); });
+  timer.ArmAt(2'000);
+  timer.ArmAt(1'000);  // the earliest wins
+  timer.ArmAt(3'000);  // later: kept behind the earlier one
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(calls.load(), 0);  // the clock has not moved
+  now = 1'000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (calls.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(calls.load(), 1);
+  // One call served every deadline armed before it: nothing is armed now.
+  now = 10'000;
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(calls.load(), 1);
+  // Re-armed from the callback's owner (as TakeArrivals does), it fires again.
+  timer.ArmAt(9'000);
+  while (calls.load() == 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(calls.load(), 2);
+  timer.Stop();
+  timer.ArmAt(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(calls.load(), 2);  // never after Stop
+}
+
+TEST(ArrivalTimer, RealClockDeadlineFires) {
+  std::atomic<bool> fired{false};
+  ArrivalTimer timer(nullptr);
+  timer.Start([&fired] { fired = true; });
+  timer.ArmAt(timer.now() + 1'000'000);  // 1 ms
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!fired && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(fired);
 }
 
 }  // namespace

@@ -198,17 +198,68 @@ TEST(CircuitBreaker, OldOutcomesLeaveTheWindow) {
   EXPECT_EQ(b.state(0), CircuitBreaker::State::kOpen);
 }
 
-TEST(RateLimiter, QueryClassIsChargedOnlyWhereConfigured) {
+TEST(RateLimiter, QueryClassesAreChargedOnlyWhereConfigured) {
   auto specs = ParseRateLimits("v/weight=token:100:1000:order=1,query=80");
   ASSERT_TRUE(specs.ok()) << specs.status();
   int64_t now = 0;
   RateLimiter rl(*specs, [&] { return now; });
-  EXPECT_TRUE(rl.TryAcquire("v", RequestClass::kQuery, now).admitted);
-  auto d = rl.TryAcquire("v", RequestClass::kQuery, now);
+  EXPECT_TRUE(rl.TryAcquire("v", RequestClass::kOpenOrders, now).admitted);
+  auto d = rl.TryAcquire("v", RequestClass::kQueryOrder, now);
   EXPECT_FALSE(d.admitted);
   EXPECT_EQ(d.bucket, "weight");
   EXPECT_TRUE(rl.TryAcquire("v", RequestClass::kCancel, now).admitted);  // cancel costs 0
   EXPECT_FALSE(ParseRateLimits("v/b=token:1:1000:poll=1").ok());
+}
+
+TEST(ParseRateLimits, QueryCostsEveryQueryClassWithoutItsOwn) {
+  // Order of the entries does not matter: a class named on its own keeps its cost.
+  for (const char* spec : {"v/w=token:6000:60000:open_orders=80,query=4,cancel=1",
+                           "v/w=token:6000:60000:query=4,open_orders=80,cancel=1"}) {
+    auto specs = ParseRateLimits(spec);
+    ASSERT_TRUE(specs.ok()) << specs.status();
+    const BucketSpec& b = specs->at("v").at(0);
+    EXPECT_EQ(b.cost[static_cast<int>(RequestClass::kOrder)], 0);
+    EXPECT_EQ(b.cost[static_cast<int>(RequestClass::kCancel)], 1);
+    EXPECT_EQ(b.cost[static_cast<int>(RequestClass::kQueryOrder)], 4);
+    EXPECT_EQ(b.cost[static_cast<int>(RequestClass::kOpenOrders)], 80);
+    EXPECT_EQ(b.cost[static_cast<int>(RequestClass::kOrderTrades)], 4);
+    EXPECT_EQ(b.cost[static_cast<int>(RequestClass::kBalances)], 4);
+  }
+  for (int i = 0; i < kRequestClasses; ++i) {
+    const std::string name = RequestClassName(static_cast<RequestClass>(i));
+    auto one = ParseRateLimits("v/w=token:10:1000:" + name + "=3");
+    ASSERT_TRUE(one.ok()) << name;
+    for (int j = 0; j < kRequestClasses; ++j) {
+      EXPECT_EQ(one->at("v").at(0).cost[j], i == j ? 3 : 0) << name << " " << j;
+    }
+  }
+  auto bad = ParseRateLimits("v/w=token:10:1000:query_orders=1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("v/w=token:10:1000:query_orders=1"), std::string::npos);
+  EXPECT_FALSE(ParseRateLimits("v/w=token:10:1000:trades=-1").ok());
+}
+
+TEST(RateLimiter, EachRequestSpendsItsOwnWeightAndWeightComesBackWithTheClock) {
+  // Binance REQUEST_WEIGHT: 6000 / min, order lookup 4, open orders of all symbols 80.
+  auto specs = ParseRateLimits("binance/weight_1m=token:6000:60000:query_order=4,open_orders=80");
+  ASSERT_TRUE(specs.ok()) << specs.status();
+  int64_t now = 0;
+  RateLimiter rl(*specs, [&] { return now; });
+  int lookups = 0;
+  while (rl.TryAcquire("binance", RequestClass::kQueryOrder, now).admitted) ++lookups;
+  EXPECT_EQ(lookups, 1500);
+  auto d = rl.TryAcquire("binance", RequestClass::kOpenOrders, now);
+  EXPECT_FALSE(d.admitted);
+  EXPECT_EQ(d.ready_ns, 800'000'000);  // 80 weight at 100 / s
+  // 40 ms bring back one lookup's weight, not an open-orders call's.
+  now = 40'000'000;
+  EXPECT_FALSE(rl.TryAcquire("binance", RequestClass::kOpenOrders, now).admitted);
+  EXPECT_TRUE(rl.TryAcquire("binance", RequestClass::kQueryOrder, now).admitted);
+  EXPECT_FALSE(rl.TryAcquire("binance", RequestClass::kQueryOrder, now).admitted);
+  now = 840'000'000;
+  EXPECT_TRUE(rl.TryAcquire("binance", RequestClass::kOpenOrders, now).admitted);
+  EXPECT_FALSE(rl.TryAcquire("binance", RequestClass::kQueryOrder, now).admitted);
+  EXPECT_DOUBLE_EQ(rl.Levels(now)["binance"]["weight_1m"], 6000);
 }
 
 }  // namespace

@@ -3,13 +3,11 @@
 // submitted, execution is SIGKILLed once persistence holds them, restarted, and must answer with
 // the same open orders and positions — and hand out new ids that collide with none of the old.
 #include <signal.h>
-#include <spawn.h>
-#include <sys/types.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +18,7 @@
 #include "order_manager.h"
 #include "test_util.h"
 #include "tickmesh/runtime/client.h"
+#include "tickmesh/testing/child_process.h"
 #include "tickmesh/testing/servers.h"
 #include "tickmesh/v1/execution.grpc.pb.h"
 #include "tickmesh/v1/persistence.grpc.pb.h"
@@ -31,40 +30,7 @@ using testing::E8;
 using testing::Req;
 namespace v1 = tickmesh::v1;
 
-// A child process, SIGKILLed on destruction if still running.
-class Child {
- public:
-  // posix_spawn, not fork: gRPC's fork handlers in this (threaded) test process can stall a
-  // forked child for seconds.
-  explicit Child(std::vector<std::string> argv) {
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = -1;
-  }
-  ~Child() { Kill(SIGKILL); }
-  // Sends `sig` and reaps the process; returns its wait status.
-  int Kill(int sig) {
-    if (pid_ <= 0) return 0;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  // False once the process has exited (then reaped; exit_status() holds its wait status).
-  bool running() {
-    if (pid_ <= 0) return false;
-    if (waitpid(pid_, &exit_status_, WNOHANG) == 0) return true;
-    pid_ = -1;
-    return false;
-  }
-  int exit_status() const { return exit_status_; }
-
- private:
-  pid_t pid_ = -1;
-  int exit_status_ = 0;
-};
+using Child = tickmesh::testing::ChildProcess;
 
 // A channel with its own subchannel pool (a channel shares no reconnect backoff with others).
 std::shared_ptr<grpc::Channel> FreshChannel(const std::string& target) {
@@ -73,15 +39,11 @@ std::shared_ptr<grpc::Channel> FreshChannel(const std::string& target) {
   return tickmesh::runtime::MakeChannel(target, options);
 }
 
-// Polls `cond` every 20 ms for up to `timeout`.
+// Polls `cond` every 20 ms for up to `timeout` (20 s by default: processes start slowly on a busy
+// machine).
 template <typename Cond>
 bool WaitFor(Cond cond, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
+  return tickmesh::testing::WaitFor(cond, timeout, std::chrono::milliseconds(20));
 }
 
 class RestartTest : public ::testing::Test {
@@ -246,6 +208,87 @@ TEST_F(RestartTest, SigkillAndRestartKeepsOpenOrdersAndPositions) {
   EXPECT_EQ(Position().qty_e8(), 3 * E8);
 }
 
+TEST_F(RestartTest, TwapParentSurvivesSigkillAndCompletesItsQuantity) {
+  ASSERT_NO_FATAL_FAILURE(StartExecution());
+  // 4 BTC over 6 s: a child per second (the first at once), each a MARKET buy. The margin lets
+  // a slow restart on a loaded machine still find time left (else the parent would expire).
+  v1::OrderRequest twap = Req("twap-r", v1::SIDE_BUY, 4 * E8);
+  twap.set_algo(v1::EXEC_ALGO_TWAP);
+  twap.set_algo_duration_ms(6'000);
+  v1::Order parent;
+  ASSERT_TRUE(Submit(twap, &parent).ok());
+  ASSERT_EQ(parent.status(), v1::ORDER_STATUS_ACKED);
+  const std::string parent_id = parent.order_id();
+
+  // Kill once persistence holds the parent part-filled by its first child.
+  auto persisted = [&]() -> v1::Order {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(2)));
+    v1::QueryOrdersRequest req;
+    req.set_order_id(parent_id);
+    v1::QueryOrdersResponse resp;
+    if (!pstub_->QueryOrders(&ctx, req, &resp).ok() || resp.orders_size() != 1) return {};
+    return resp.orders(0);
+  };
+  ASSERT_TRUE(WaitFor([&] { return persisted().filled_qty_e8() > 0; }))
+      << "persistence never held the part-filled parent";
+  const v1::Order before = persisted();
+  ASSERT_LT(before.filled_qty_e8(), 4 * E8);
+  EXPECT_EQ(before.algo_duration_ms(), 6'000u);
+  const int status = execution_->Kill(SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(StartExecution());
+
+  // The restarted process knows the parent (same id, algorithm, quantity) and lists it.
+  auto restored = GetOrder(parent_id);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->client_order_id(), "twap-r");
+  EXPECT_EQ(restored->algo(), v1::EXEC_ALGO_TWAP);
+  EXPECT_EQ(restored->qty_e8(), 4 * E8);
+  EXPECT_GE(restored->filled_qty_e8(), before.filled_qty_e8());
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(5)));
+    v1::ListOrdersRequest req;
+    v1::ListOrdersResponse resp;
+    ASSERT_TRUE(stub_->ListOrders(&ctx, req, &resp).ok());
+    bool listed = false;
+    for (const auto& o : resp.orders()) listed = listed || o.order_id() == parent_id;
+    EXPECT_TRUE(listed);
+  }
+  // Resubmitting the parent is still idempotent.
+  v1::Order dup;
+  ASSERT_TRUE(Submit(twap, &dup).ok());
+  EXPECT_EQ(dup.order_id(), parent_id);
+
+  // It completes with exactly its quantity: the children of both processes add up to 4 BTC.
+  ASSERT_TRUE(WaitFor([&] {
+    auto o = GetOrder(parent_id);
+    return o.ok() && o->status() == v1::ORDER_STATUS_FILLED;
+  })) << "the restored TWAP never completed";
+  auto done = GetOrder(parent_id);
+  EXPECT_EQ(done->filled_qty_e8(), 4 * E8);
+  EXPECT_EQ(done->avg_fill_price_e8(), 101 * E8);
+  EXPECT_EQ(Position().qty_e8(), 4 * E8);
+  EXPECT_TRUE(WaitFor([&] { return persisted().status() == v1::ORDER_STATUS_FILLED; }));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(5)));
+  v1::QueryOrdersRequest req;
+  req.set_venue("sim");
+  req.set_symbol("BTC-USD");
+  v1::QueryOrdersResponse resp;
+  ASSERT_TRUE(pstub_->QueryOrders(&ctx, req, &resp).ok());
+  int64_t children_filled = 0;
+  std::set<std::string> child_ids;
+  for (const auto& o : resp.orders()) {
+    if (o.parent_order_id() != parent_id) continue;
+    children_filled += o.filled_qty_e8();
+    EXPECT_TRUE(child_ids.insert(o.client_order_id()).second) << o.client_order_id();
+  }
+  EXPECT_EQ(children_filled, 4 * E8);
+  EXPECT_GE(child_ids.size(), 2u);  // children from before and after the restart
+}
+
 TEST_F(RestartTest, ExitsWhenPersistenceNeverAnswers) {
   persistence_->Kill(SIGKILL);
   Child exec(std::vector<std::string>{
@@ -255,8 +298,9 @@ TEST_F(RestartTest, ExitsWhenPersistenceNeverAnswers) {
       "--persistence_address=" + persistence_addr_, "--signal_address=", "--market_data_address=",
       "--cache_address=", "--reconcile_timeout_ms=500", "--log_level=error"});
   ASSERT_TRUE(WaitFor([&] { return !exec.running(); }, std::chrono::seconds(15)));
-  EXPECT_TRUE(WIFEXITED(exec.exit_status()));
-  EXPECT_EQ(WEXITSTATUS(exec.exit_status()), 1);
+  const int status = exec.exit_status().value_or(-1);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 1);
 }
 
 }  // namespace

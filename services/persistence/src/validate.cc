@@ -102,7 +102,12 @@ absl::Status ValidateRecordImpl(const v1::Record& r, const std::string& where) {
       TM_RETURN_IF_ERROR(CheckPositive(w, "unix_ns", e.unix_ns()));
       if (!e.has_order()) return Bad(w, "order", "must be set");
       TM_RETURN_IF_ERROR(ValidateOrder(e.order(), w + ".order"));
-      if (e.type() == v1::ORDER_EVENT_TYPE_FILL) {
+      // An execution-algorithm parent's FILL event reports the sum of its children's fills;
+      // the children's own events carry the Fill records.
+      const bool algo_parent = e.order().algo() == v1::EXEC_ALGO_TWAP ||
+                               e.order().algo() == v1::EXEC_ALGO_ICEBERG ||
+                               e.order().algo() == v1::EXEC_ALGO_LIQUIDITY_AWARE;
+      if (e.type() == v1::ORDER_EVENT_TYPE_FILL && (e.has_fill() || !algo_parent)) {
         if (!e.has_fill()) return Bad(w, "fill", "must be set for ORDER_EVENT_TYPE_FILL");
         TM_RETURN_IF_ERROR(ValidateFill(e.fill(), w + ".fill"));
       }

@@ -81,6 +81,22 @@ TEST(ValidateAppendRequest, RejectsOrderFilledBeyondQuantity) {
   ExpectInvalid(Batch({s}), "records[0].order.status");
 }
 
+TEST(ValidateAppendRequest, FillEventNeedsItsFillExceptForAnAlgoParent) {
+  v1::Record event;
+  *event.mutable_order_event()->mutable_order() =
+      OrderRecord("o1", "BTC-USD", v1::ORDER_STATUS_PARTIALLY_FILLED, 2, kT0).order();
+  event.mutable_order_event()->set_event_id("o1:2");
+  event.mutable_order_event()->set_type(v1::ORDER_EVENT_TYPE_FILL);
+  event.mutable_order_event()->set_unix_ns(kT0);
+  ExpectInvalid(Batch({event}), "records[0].order_event.fill");
+  // A TWAP parent's FILL event is the sum of its children's fills: no Fill of its own.
+  event.mutable_order_event()->mutable_order()->set_algo(v1::EXEC_ALGO_TWAP);
+  EXPECT_TRUE(ValidateAppendRequest(Batch({event})).ok());
+  // An immediate order's FILL event still needs it.
+  event.mutable_order_event()->mutable_order()->set_algo(v1::EXEC_ALGO_IMMEDIATE);
+  ExpectInvalid(Batch({event}), "records[0].order_event.fill");
+}
+
 TEST(ValidateAppendRequest, RejectsInconsistentCandleAndBadSignal) {
   auto c = CandleRecord("BTC-USD", kT0, 1, false, 100 * kE8);
   c.mutable_candle()->set_high_e8(1);
