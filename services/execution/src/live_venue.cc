@@ -206,6 +206,30 @@ std::string LiveVenue::BatchKey(const tickmesh::v1::Order& order) const {
   return api_->PlaceBatchKey(ParamsOf(order));
 }
 
+namespace {
+
+// One answer per order of a batch: the batch's own failure for every order, else each order's
+// item (its error, or `answer` made from its ack).
+template <typename Answer>
+std::vector<absl::StatusOr<VenueOrderState>> PerOrderAnswers(
+    const std::vector<tickmesh::v1::Order>& orders,
+    const absl::StatusOr<std::vector<absl::StatusOr<venues::VenueAck>>>& acks, Answer answer) {
+  std::vector<absl::StatusOr<VenueOrderState>> out;
+  out.reserve(orders.size());
+  for (size_t i = 0; i < orders.size(); ++i) {
+    if (!acks.ok()) {
+      out.push_back(acks.status());
+    } else if (!(*acks)[i].ok()) {
+      out.push_back((*acks)[i].status());
+    } else {
+      out.push_back(answer(orders[i], *(*acks)[i]));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::PlaceBatch(
     const std::vector<tickmesh::v1::Order>& orders) {
   if (orders.size() < std::max<size_t>(api_->min_place_batch(), 2) ||
@@ -226,20 +250,10 @@ std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::PlaceBatch(
   // sent on its own and gets its own answer.
   if (!req.ok()) return Venue::PlaceBatch(orders);
   auto resp = Send(req, SteadyNs() - t0);
-  std::vector<absl::StatusOr<VenueOrderState>> out;
-  out.reserve(orders.size());
-  absl::StatusOr<std::vector<absl::StatusOr<venues::VenueAck>>> acks =
-      resp.ok() ? api_->ParsePlaceBatch(*resp, ids) : resp.status();
-  for (size_t i = 0; i < orders.size(); ++i) {
-    if (!acks.ok()) {
-      out.push_back(acks.status());
-    } else if (!(*acks)[i].ok()) {
-      out.push_back((*acks)[i].status());
-    } else {
-      out.push_back(FromAck(orders[i], *(*acks)[i], /*fills_are_new=*/true));
-    }
-  }
-  return out;
+  return PerOrderAnswers(orders, resp.ok() ? api_->ParsePlaceBatch(*resp, ids) : resp.status(),
+                         [this](const tickmesh::v1::Order& o, const venues::VenueAck& ack) {
+                           return FromAck(o, ack, /*fills_are_new=*/true);
+                         });
 }
 
 std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::CancelBatch(
@@ -257,20 +271,10 @@ std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::CancelBatch(
   auto req = api_->CancelOrders(refs);
   if (!req.ok()) return Venue::CancelBatch(orders);
   auto resp = Send(req, SteadyNs() - t0);
-  absl::StatusOr<std::vector<absl::StatusOr<venues::VenueAck>>> acks =
-      resp.ok() ? api_->ParseCancelBatch(*resp, ids) : resp.status();
-  std::vector<absl::StatusOr<VenueOrderState>> out;
-  out.reserve(orders.size());
-  for (size_t i = 0; i < orders.size(); ++i) {
-    if (!acks.ok()) {
-      out.push_back(acks.status());
-    } else if (!(*acks)[i].ok()) {
-      out.push_back((*acks)[i].status());
-    } else {
-      out.push_back(CancelAnswer(orders[i], *(*acks)[i]));
-    }
-  }
-  return out;
+  return PerOrderAnswers(orders, resp.ok() ? api_->ParseCancelBatch(*resp, ids) : resp.status(),
+                         [this](const tickmesh::v1::Order& o, const venues::VenueAck& ack) {
+                           return CancelAnswer(o, ack);
+                         });
 }
 
 VenueOrderState LiveVenue::CancelAnswer(const tickmesh::v1::Order& order,
