@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "live_venue.h"
 #include "nlohmann/json.hpp"
+#include "process_util.h"
 #include "test_util.h"
 #include "tickmesh/net/rest_client.h"
 #include "tickmesh/runtime/client.h"
@@ -127,15 +128,8 @@ class LiveVenueSimTest : public ::testing::TestWithParam<std::string> {
         tickmesh::testing::ChildOptions{
             .extra_env = {"TICKMESH_" + VenueEnv(v) + "_API_KEY=" + kSimKey,
                           "TICKMESH_" + VenueEnv(v) + "_API_SECRET=" + secret}});
-    ASSERT_TRUE(WaitFor([&] {
-      tickmesh::runtime::ChannelOptions co;
-      co.own_subchannel_pool = true;
-      stub_ = v1::ExecutionService::NewStub(tickmesh::runtime::MakeChannel(addr_, co));
-      grpc::ClientContext ctx;
-      ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Milliseconds(200)));
-      v1::GetBalancesResponse resp;
-      return stub_->GetBalances(&ctx, v1::GetBalancesRequest(), &resp).ok();
-    })) << "execution did not start";
+    ASSERT_TRUE(WaitFor([&] { return testing::ExecutionAnswers(addr_, &stub_); }))
+        << "execution did not start";
   }
 
   v1::OrderRequest Order(const std::string& client_id, v1::Side side, int64_t qty_e8,

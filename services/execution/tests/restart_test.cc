@@ -16,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "order_manager.h"
+#include "process_util.h"
 #include "test_util.h"
 #include "tickmesh/runtime/client.h"
 #include "tickmesh/testing/child_process.h"
@@ -32,12 +33,7 @@ namespace v1 = tickmesh::v1;
 
 using Child = tickmesh::testing::ChildProcess;
 
-// A channel with its own subchannel pool (a channel shares no reconnect backoff with others).
-std::shared_ptr<grpc::Channel> FreshChannel(const std::string& target) {
-  tickmesh::runtime::ChannelOptions options;
-  options.own_subchannel_pool = true;
-  return tickmesh::runtime::MakeChannel(target, options);
-}
+using testing::FreshChannel;
 
 // Polls `cond` every 20 ms for up to `timeout` (20 s by default: processes start slowly on a busy
 // machine).
@@ -69,13 +65,8 @@ class RestartTest : public ::testing::Test {
         absl::StrCat("--paper_static_book=sim:BTC-USD:", 100 * E8, ":", 101 * E8, ":", 50 * E8),
         "--log_level=warn"});
     // A new channel per attempt: one refused connect would make a channel wait seconds.
-    ASSERT_TRUE(WaitFor([&] {
-      stub_ = v1::ExecutionService::NewStub(FreshChannel(execution_addr_));
-      grpc::ClientContext ctx;
-      ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Milliseconds(200)));
-      v1::GetBalancesResponse resp;
-      return stub_->GetBalances(&ctx, v1::GetBalancesRequest(), &resp).ok();
-    })) << "execution did not start";
+    ASSERT_TRUE(WaitFor([&] { return testing::ExecutionAnswers(execution_addr_, &stub_); }))
+        << "execution did not start";
   }
 
   grpc::Status Submit(const v1::OrderRequest& order, v1::Order* out) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "process_util.h"
 #include "test_util.h"
 #include "tickmesh/runtime/client.h"
 #include "tickmesh/testing/child_process.h"
@@ -55,15 +56,8 @@ class RiskProcessTest : public ::testing::Test {
   void Start(std::vector<std::string> extra) {
     child_ = std::make_unique<ChildProcess>(Argv(std::move(extra)));
     ASSERT_TRUE(child_->started());
-    ASSERT_TRUE(WaitFor([&] {
-      tickmesh::runtime::ChannelOptions co;
-      co.own_subchannel_pool = true;
-      stub_ = v1::ExecutionService::NewStub(tickmesh::runtime::MakeChannel(addr_, co));
-      grpc::ClientContext ctx;
-      ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Milliseconds(200)));
-      v1::GetBalancesResponse resp;
-      return stub_->GetBalances(&ctx, v1::GetBalancesRequest(), &resp).ok();
-    })) << "execution did not start";
+    ASSERT_TRUE(WaitFor([&] { return testing::ExecutionAnswers(addr_, &stub_); }))
+        << "execution did not start";
   }
 
   grpc::Status Submit(const std::string& id, const std::string& strategy, int64_t qty) {
