@@ -13,7 +13,7 @@
 # Knobs: CACHE_BENCH_CLIENTS (50), CACHE_BENCH_BATCH (16), CACHE_BENCH_SECONDS (5),
 # CACHE_BENCH_ROUNDS (3), CACHE_BENCH_KEYS (1000000), CACHE_BENCH_CHANNELS (4: gRPC connections
 # the driver spreads its clients over; the mesh's services use one each), extra flags for the cache in
-# CACHE_BENCH_FLAGS (e.g. --write_behind=false for Sets answered after Redis). L1 is sized to hold
+# CACHE_BENCH_FLAGS (e.g. --redis_pool_size=4). L1 is sized to hold
 # every key (--l1_max_entries = 1.25 x keys: the bound is per shard, so exactly `keys` would evict
 # a few from the fullest shards).
 bench_main() {

@@ -292,7 +292,7 @@ Cache::Job Cache::WriteJob(absl::AnyInvocable<void(absl::Status) &&> done) {
   return job;
 }
 
-bool Cache::Dispatch(size_t index, Job job, bool force, absl::Status* rejection) {
+bool Cache::Dispatch(size_t index, Job job, bool force) {
   Worker& w = *workers_[index];
   absl::Status rejected;
   {
@@ -316,7 +316,6 @@ bool Cache::Dispatch(size_t index, Job job, bool force, absl::Status* rejection)
     }
   }
   if (!rejected.ok()) {
-    if (rejection != nullptr) *rejection = rejected;
     if (absl::IsResourceExhausted(rejected)) {
       rejected_overload_.fetch_add(1, std::memory_order_relaxed);
       metrics_->rejected_overloaded->Increment();
@@ -336,11 +335,6 @@ void Cache::WorkerLoop(Worker* worker) {
   ScopedBlockSigpipe no_sigpipe;
   // Jobs taken per round, and keys per merged pipeline (Redis's own batch limit).
   constexpr size_t kMaxJobsPerRound = 256;
-  // A round made only of write-behind Sets (nobody waits for them) and smaller than this waits
-  // kWriteBehindLinger for more to join its pipeline: fewer, larger Redis round trips and worker
-  // wake-ups under a stream of unary Sets, at the price of Redis seeing them that much later.
-  constexpr size_t kLingerBelow = 64;
-  constexpr auto kWriteBehindLinger = std::chrono::microseconds(200);
   std::vector<Job> round;
   std::vector<std::string_view> keys;
   std::vector<v1::GetResponse*> entries;
@@ -354,17 +348,6 @@ void Cache::WorkerLoop(Worker* worker) {
       while (!worker->queue.empty() && round.size() < kMaxJobsPerRound) {
         round.push_back(std::move(worker->queue.front()));
         worker->queue.pop_front();
-      }
-      const bool only_write_behind =
-          std::all_of(round.begin(), round.end(), [](const Job& j) { return j.write_behind; });
-      if (only_write_behind && round.size() < kLingerBelow && !worker->stopping) {
-        lock.unlock();
-        std::this_thread::sleep_for(kWriteBehindLinger);
-        lock.lock();
-        while (!worker->queue.empty() && round.size() < kMaxJobsPerRound) {
-          round.push_back(std::move(worker->queue.front()));
-          worker->queue.pop_front();
-        }
       }
     }
     // In queue order; each run of consecutive reads (writes) becomes one pipeline, so a key's
@@ -587,28 +570,11 @@ void Cache::Set(const v1::SetRequest& req, v1::SetResponse* resp, Done done) {
     return Finish(Op::kSet, start, done, absl::OkStatus());
   }
   if (workers_.empty()) return Finish(Op::kSet, start, done, NotStarted());
-  const size_t worker = WorkerIndex(req.key());
-  if (options_.write_behind && workers_[worker]->queued_writes.load(std::memory_order_relaxed) <
-                                   static_cast<int64_t>(worker_capacity_ / 2)) {
-    // Answered once admitted: the write is in L1 and queued on its key's worker, which sends it
-    // to Redis (or the replay queue) in its next pipeline. Allocates the request's copy. Past
-    // half the worker's queue bound (a slow or stalled Redis), Sets are answered after Redis
-    // again, which slows writers down before the bound rejects anything.
-    Job job = WriteJob([](absl::Status) {});
-    job.write_behind = true;
-    job.owned_write = std::make_unique<v1::SetRequest>(req);
-    job.writes.push_back(job.owned_write.get());
-    absl::Status rejected;
-    if (!Dispatch(worker, std::move(job), /*force=*/false, &rejected)) {
-      return Finish(Op::kSet, start, done, std::move(rejected));
-    }
-    return Finish(Op::kSet, start, done, absl::OkStatus());
-  }
   Job job = WriteJob([this, start, done = std::move(done)](absl::Status status) mutable {
     Finish(Op::kSet, start, done, std::move(status));
   });
   job.writes.push_back(&req);
-  Dispatch(worker, std::move(job));
+  Dispatch(WorkerIndex(req.key()), std::move(job));
 }
 
 void Cache::Delete(const v1::DeleteRequest& req, v1::DeleteResponse* resp, Done done) {
@@ -1007,7 +973,7 @@ nlohmann::json Cache::StatusJson() const {
                  {"queue_max_bytes", options_.replay_queue_max_bytes},
                  {"overflow_total", s.replay_overflow_total()},
                  {"replayed_total", replayed_total_.load()}};
-  j["writes"] = {{"write_behind", options_.write_behind}, {"in_flight", writes_in_flight()}};
+  j["writes"] = {{"in_flight", writes_in_flight()}};
   j["requests_rejected_overloaded_total"] = rejected_overload_.load();
   j["warmed_keys"] = warmed_keys_;
   return j;

@@ -6,8 +6,8 @@
 //    so L1 sees a key's writes in queue order), then Redis on the worker thread; when the breaker
 //    is not closed, a direct write fails, or the key already has a pending write, the write goes
 //    to the replay queue instead (coalesced per key, newest wins, Deletes as tombstones) and the
-//    recovery thread replays it once Redis answers again. A unary Set is answered at admission
-//    (write-behind, CacheOptions::write_behind), MSet after its Redis pipeline;
+//    recovery thread replays it once Redis answers again. Set and MSet are answered after their
+//    Redis pipeline (or once in the replay queue);
 //  - clients get no errors from a down or slow Redis: they get L1's answer.
 //
 // Threads: every Redis command runs on the cache's own threads — `redis_pool_size` workers, each
@@ -64,10 +64,6 @@ struct CacheOptions {
   size_t replay_queue_max_bytes = size_t{256} << 20;
   // Requests waiting for a worker, over all workers.
   size_t worker_queue_max = 16384;
-  // Unary Set is acknowledged once the write is in L1 and admitted to its key's worker queue
-  // (write-behind), instead of after Redis has acked it. The worker sends it to Redis in its next
-  // pipeline, or to the replay queue if Redis is down; Stop() drains it. See README "Writes".
-  bool write_behind = false;
   BreakerOptions breaker;
   // Warming at Start(): these keys, then up to l1.max_entries keys with this prefix (if not
   // empty), are loaded from Redis into L1.
@@ -121,8 +117,7 @@ class Cache {
   // Redis round trips (pipelines) made for request traffic (reads, writes, deletes) since
   // construction; with requests merged per worker this is far below the request count.
   uint64_t redis_pipelines_total() const { return redis_pipelines_.load(); }
-  // Writes admitted to the workers (in L1, answered if write-behind) and not yet sent to Redis
-  // or put in the replay queue.
+  // Writes admitted to the workers (in L1) and not yet sent to Redis or put in the replay queue.
   uint64_t writes_in_flight() const;
   // Keys loaded into L1 by warming at Start().
   size_t warmed_keys() const { return warmed_keys_; }
@@ -142,10 +137,6 @@ class Cache {
     absl::InlinedVector<std::string_view, 1> read_keys;     // kRead
     absl::InlinedVector<v1::GetResponse*, 1> read_entries;  // kRead, parallel to read_keys
     absl::InlinedVector<const v1::SetRequest*, 1> writes;   // kWrite
-    // kWrite of a write-behind Set: the request copy `writes` points to (the caller's request is
-    // gone once it has been answered).
-    std::unique_ptr<v1::SetRequest> owned_write;
-    bool write_behind = false;  // kWrite already answered: nobody waits for this job
     // kRead: the worker's write_epoch when the job was admitted; its Redis answers may fill L1
     // only if no write was admitted to the worker since (else L1 may already hold newer values).
     uint64_t admit_epoch = 0;
@@ -172,8 +163,8 @@ class Cache {
   // Queues `job` on worker `index`; a write job's entries go to L1 at the same time, under the
   // worker's lock. `force` ignores the bound (used for the 2nd..nth part of a batch already
   // admitted). False if the queue is full or the cache is stopping (the job has then been
-  // answered with the rejection, also stored in *rejection if not null; nothing was written).
-  bool Dispatch(size_t index, Job job, bool force = false, absl::Status* rejection = nullptr);
+  // answered with the rejection; nothing was written).
+  bool Dispatch(size_t index, Job job, bool force = false);
   // Whether worker `index` has admitted writes it has not processed yet.
   bool WritesQueued(size_t index) const {
     return workers_[index]->queued_writes.load(std::memory_order_acquire) > 0;

@@ -33,12 +33,6 @@ ABSL_FLAG(int64_t, replay_queue_max_bytes, int64_t{256} << 20,
           "Maximum key+value bytes queued for replay to Redis");
 // Requests waiting for a worker (all workers together); beyond that RESOURCE_EXHAUSTED.
 ABSL_FLAG(int64_t, worker_queue_max, 16384, "Maximum requests queued for the Redis workers");
-// Write-behind (opt-in): a unary Set is answered once it is in L1 and queued for Redis on its key's
-// worker (sent in that worker's next pipeline; replayed if Redis is down; drained at shutdown),
-// rather than after Redis acked it. A crash of the process loses writes answered but not yet sent,
-// so the default answers after Redis.
-ABSL_FLAG(bool, write_behind, false,
-          "Answer unary Set once it is in L1 and queued for Redis (false: after Redis acked it)");
 // Warming at start: keys (comma-separated) and/or a key prefix loaded from Redis into L1.
 ABSL_FLAG(std::string, warm_keys, "", "Comma-separated keys to load from Redis at start");
 ABSL_FLAG(std::string, warm_prefix, "", "Load keys with this prefix from Redis at start");
@@ -91,7 +85,6 @@ absl::StatusOr<CacheOptions> CacheOptionsFromFlags() {
   const int64_t worker_max = absl::GetFlag(FLAGS_worker_queue_max);
   if (worker_max < 1) return FlagError("worker_queue_max", "must be >= 1");
   o.worker_queue_max = static_cast<size_t>(worker_max);
-  o.write_behind = absl::GetFlag(FLAGS_write_behind);
   for (absl::string_view key :
        absl::StrSplit(absl::GetFlag(FLAGS_warm_keys), ',', absl::SkipWhitespace())) {
     key = absl::StripAsciiWhitespace(key);

@@ -66,7 +66,6 @@ TEST_F(CacheRedisTest, WritesReachRedisAndReadsFillL1) {
 
   ASSERT_TRUE(Set(cache, "position:paper:BTC-USDT", std::string("\x01\x00\x02", 3)).ok());
   ASSERT_TRUE(Set(cache, "ttl-key", "v", 60000).ok());
-  // Write-behind: answered once queued; Redis has them after the worker's next pipeline.
   ASSERT_TRUE(WaitFor([&] { return cache.writes_in_flight() == 0; }));
   EXPECT_EQ(redis_.Cli("EXISTS position:paper:BTC-USDT"), "1");
   EXPECT_EQ(RedisValues(redis_, {"position:paper:BTC-USDT"})[0], std::string("\x01\x00\x02", 3));
@@ -199,7 +198,7 @@ TEST_F(CacheRedisTest, ReadThroughAnsweredAfterANewerSetDoesNotPutTheOlderValueI
   std::promise<absl::Status> get_done;
   cache.Get(get, &during, [&](absl::Status s) { get_done.set_value(std::move(s)); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  // ...while a newer value is written (and, write-behind, answered at once).
+  // ...while a newer value is written.
   ASSERT_TRUE(Set(cache, "k", "new").ok());
   auto fut = get_done.get_future();
   ASSERT_EQ(fut.wait_for(std::chrono::seconds(5)), std::future_status::ready);
@@ -215,7 +214,7 @@ TEST_F(CacheRedisTest, ReadThroughAnsweredAfterANewerSetDoesNotPutTheOlderValueI
   EXPECT_EQ(redis_.Cli("GET k"), "new");
 }
 
-TEST_F(CacheRedisTest, StalledRedisSlowsWriteBehindSetsDownInsteadOfRejectingThem) {
+TEST_F(CacheRedisTest, StalledRedisSlowsSetsDownInsteadOfRejectingThem) {
   CacheOptions o = OptionsFor(redis_);
   o.redis_pool_size = 1;
   o.redis_timeout_ms = 3000;  // slow, not down: the breaker stays closed
@@ -225,7 +224,7 @@ TEST_F(CacheRedisTest, StalledRedisSlowsWriteBehindSetsDownInsteadOfRejectingThe
   std::thread sleeper([&] { redis_.Cli("DEBUG SLEEP 0.3"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   // Far more Sets than the worker queue holds, one after the other, while the worker waits for
-  // Redis: past half the bound they are answered after Redis again, so none is rejected.
+  // Redis: each waits for Redis (a slow Redis slows writers down), none is rejected.
   for (int i = 0; i < 200; ++i) {
     ASSERT_TRUE(Set(cache, "stall" + std::to_string(i % 10), std::to_string(i)).ok()) << i;
   }
