@@ -203,7 +203,12 @@ absl::Status OrderManager::Transition(OrderRecord& rec, OrderStatus to, OrderEve
   if (type == tickmesh::v1::ORDER_EVENT_TYPE_FILL || IsTerminal(to)) {
     *ev.mutable_quality() = ComputeQuality(o, rec.last_fill_unix_ns);
   }
-  if (IsTerminal(to)) EvictOldTerminal();
+  if (IsTerminal(to)) {
+    // A terminal order makes no more events: its trace (about half of a retained record) is
+    // freed, not just cleared (Clear keeps the hops' capacity).
+    tickmesh::v1::Trace().Swap(&rec.trace);
+    EvictOldTerminal();
+  }
   return absl::OkStatus();
 }
 

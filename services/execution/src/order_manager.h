@@ -36,7 +36,8 @@ namespace tickmesh::execution {
 // One order and what execution keeps beside it.
 struct OrderRecord {
   tickmesh::v1::Order order;
-  // Trace of the signal or request that caused the order, with execution's "recv" stamp.
+  // Trace of the signal or request that caused the order, with execution's "recv" stamp; empty
+  // once the order is terminal (freed: terminal records are kept only for lookups).
   tickmesh::v1::Trace trace;
   // Monotonic ns when the request (or signal) arrived; used for latency histograms.
   int64_t submit_mono_ns = 0;

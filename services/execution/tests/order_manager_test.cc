@@ -89,6 +89,25 @@ TEST_F(OrderManagerTest, FullLifecycleEmitsOneEventPerChange) {
   EXPECT_DOUBLE_EQ(events_[3].quality().fill_rate(), 1.0);
 }
 
+TEST_F(OrderManagerTest, TerminalOrdersKeepNoTraceButTheirEventsCarryIt) {
+  v1::Trace trace;
+  auto* hop = trace.add_hops();
+  hop->set_service("execution");
+  hop->set_stage("recv");
+  auto created = om_.Create(Req("c1", v1::SIDE_BUY, E8), trace, 1000, 0, 0, 0, &events_);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string id = created->record->order.order_id();
+  ASSERT_TRUE(om_.Ack(id, "p-1", 2000, &events_).ok());
+  EXPECT_EQ(om_.Find(id)->trace.hops_size(), 1);  // open: later events still need it
+  ASSERT_TRUE(om_.ApplyFill(id, 100 * E8, E8, 0, "USD", v1::LIQUIDITY_TAKER, 3000, &events_).ok());
+  EXPECT_EQ(om_.Find(id)->order.status(), v1::ORDER_STATUS_FILLED);
+  EXPECT_EQ(om_.Find(id)->trace.hops_size(), 0);
+  // The final event still carries the order's trace plus the fill's venue_ack stamp.
+  ASSERT_EQ(events_.back().trace().hops_size(), 2);
+  EXPECT_EQ(events_.back().trace().hops(0).stage(), "recv");
+  EXPECT_EQ(events_.back().trace().hops(1).stage(), "venue_ack");
+}
+
 TEST_F(OrderManagerTest, RefusesIllegalTransitionsWithoutChange) {
   const std::string id = Create("c1");
   // Fill before ack.
