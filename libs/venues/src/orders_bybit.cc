@@ -90,50 +90,51 @@ class BybitOrderApi final : public OrderApi {
 
   absl::StatusOr<net::HttpRequest> PlaceOrders(
       const std::vector<OrderParams>& orders) const override {
-    if (orders.empty() || orders.size() > kMaxBatch) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bybit batch place takes 1..", kMaxBatch, " orders"));
-    }
-    std::string body;
-    body.reserve(64 + 200 * orders.size());
-    absl::StrAppend(&body, R"({"category":")", options_.bybit_category, R"(","request":[)");
-    for (size_t i = 0; i < orders.size(); ++i) {
-      if (i > 0) body.push_back(',');
-      body.push_back('{');
-      if (absl::Status s = AppendOrderFields(orders[i], &body); !s.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("order ", i, ": ", s.message()));
-      }
-      body.push_back('}');
-    }
-    body += "]}";
-    return Post("/v5/order/create-batch", std::move(body), "place_batch");
+    auto body = BatchBody(orders.size(), "place", [&](size_t i, std::string* out) {
+      out->push_back('{');
+      if (absl::Status s = AppendOrderFields(orders[i], out); !s.ok()) return s;
+      out->push_back('}');
+      return absl::OkStatus();
+    });
+    if (!body.ok()) return body.status();
+    return Post("/v5/order/create-batch", *std::move(body), "place_batch");
   }
 
   // /v5/order/cancel-batch (https://bybit-exchange.github.io/docs/v5/order/batch-cancel).
   absl::StatusOr<net::HttpRequest> CancelOrders(
       const std::vector<CancelRef>& orders) const override {
-    if (orders.empty() || orders.size() > kMaxBatch) {
+    auto body = BatchBody(orders.size(), "cancel", [&](size_t i, std::string* out) {
+      const CancelRef& c = orders[i];
+      if (absl::Status s = ValidateClientOrderId(c.client_order_id); !s.ok()) return s;
+      auto vs = symbols_.ToVenueSymbol(Venue::kBybit, c.symbol);
+      if (!vs.ok()) return vs.status();
+      absl::StrAppend(out, R"({"symbol":")", *vs, R"(","orderLinkId":")", c.client_order_id,
+                      "\"}");
+      return absl::OkStatus();
+    });
+    if (!body.ok()) return body.status();
+    return Post("/v5/order/cancel-batch", *std::move(body), "cancel_batch");
+  }
+
+  // The batch endpoints' body, {"category":…,"request":[item, …]}, for 1..kMaxBatch items;
+  // `append(i, &body)` writes item i or says why it cannot (INVALID_ARGUMENT "order i: …").
+  template <typename Append>
+  absl::StatusOr<std::string> BatchBody(size_t n, const char* what, Append append) const {
+    if (n == 0 || n > kMaxBatch) {
       return absl::InvalidArgumentError(
-          absl::StrCat("bybit batch cancel takes 1..", kMaxBatch, " orders"));
+          absl::StrCat("bybit batch ", what, " takes 1..", kMaxBatch, " orders"));
     }
     std::string body;
-    body.reserve(64 + 80 * orders.size());
+    body.reserve(64 + 200 * n);
     absl::StrAppend(&body, R"({"category":")", options_.bybit_category, R"(","request":[)");
-    for (size_t i = 0; i < orders.size(); ++i) {
-      const CancelRef& c = orders[i];
-      if (absl::Status s = ValidateClientOrderId(c.client_order_id); !s.ok()) {
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) body.push_back(',');
+      if (absl::Status s = append(i, &body); !s.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("order ", i, ": ", s.message()));
       }
-      auto vs = symbols_.ToVenueSymbol(Venue::kBybit, c.symbol);
-      if (!vs.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("order ", i, ": ", vs.status().message()));
-      }
-      if (i > 0) body.push_back(',');
-      absl::StrAppend(&body, R"({"symbol":")", *vs, R"(","orderLinkId":")", c.client_order_id,
-                      "\"}");
     }
     body += "]}";
-    return Post("/v5/order/cancel-batch", std::move(body), "cancel_batch");
+    return body;
   }
 
   absl::StatusOr<std::vector<absl::StatusOr<VenueAck>>> ParsePlaceBatch(
