@@ -69,8 +69,9 @@ class RedisConnection {
   absl::Status MGet(const std::vector<std::string_view>& keys,
                     std::vector<std::optional<RedisValue>>* out);
 
-  // Writes in one pipeline (one round trip). If deleted != nullptr, (*deleted)[i] tells whether
-  // the i-th write was a DEL that removed a key. Errors as MGet.
+  // Writes in one pipeline (one round trip), in order; consecutive SETs without TTL go as one
+  // MSET. If deleted != nullptr, (*deleted)[i] tells whether the i-th write was a DEL that
+  // removed a key. Errors as MGet.
   absl::Status Write(const std::vector<RedisWrite>& writes, std::vector<bool>* deleted = nullptr);
 
   // Up to max_keys keys starting with `prefix` (SCAN MATCH with glob characters escaped).
@@ -103,6 +104,8 @@ class RedisConnection {
   bool last_error_timeout_ = false;
   // RESP-encoded commands of the pipeline being built (reused; at most ~1 MiB + one command).
   std::string out_;
+  // WriteOnce's commands, each as the index of its first write (reused).
+  std::vector<size_t> cmd_first_;
 };
 
 }  // namespace tickmesh::cache

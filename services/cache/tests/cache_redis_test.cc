@@ -269,6 +269,43 @@ TEST_F(CacheRedisTest, MSetPipelinesAndMGetAnswersInRequestOrder) {
   EXPECT_EQ(mget_resp.entries(3).value(), "v5");
 }
 
+// A pipeline mixing TTL-less SETs (sent as MSETs), SETs with PX and DELs applies in order: the
+// last write of each key wins, a TTL-less write clears an earlier TTL, DEL reports what it removed.
+TEST_F(CacheRedisTest, WritePipelineGroupsTtlLessSetsIntoMsetAndKeepsOrder) {
+  RedisConnection conn(*ParseRedisUrl(redis_.url()), 2000);
+  ASSERT_EQ(redis_.Cli("SET gone old"), "OK");
+  ASSERT_EQ(redis_.Cli("CONFIG RESETSTAT"), "OK");
+  const std::string v1 = "1", v2 = "2", v3 = "3", v4 = "4", v5 = "5", v6 = "6";
+  const std::vector<RedisWrite> writes = {
+      {"a", &v1}, {"b", &v2}, {"c", &v3, 60000}, {"a", nullptr},     {"gone", nullptr}, {"a", &v4},
+      {"c", &v5}, {"b", &v6}, {"d", &v1},        {"never", nullptr}, {"e", &v2},
+  };
+  std::vector<bool> deleted;
+  ASSERT_TRUE(conn.Write(writes, &deleted).ok());
+  EXPECT_EQ(redis_.Cli("GET a"), "4");
+  EXPECT_EQ(redis_.Cli("GET b"), "6");
+  EXPECT_EQ(redis_.Cli("GET c"), "5");
+  EXPECT_EQ(redis_.Cli("PTTL c"), "-1");  // the later TTL-less write cleared the TTL
+  EXPECT_EQ(redis_.Cli("GET d"), "1");
+  EXPECT_EQ(redis_.Cli("GET e"), "2");
+  EXPECT_EQ(redis_.Cli("EXISTS gone"), "0");
+  EXPECT_EQ(deleted, (std::vector<bool>{false, false, false, true, true, false, false, false, false,
+                                        false, false}));
+  // {a,b} and {a,c,b,d} went as MSETs; c with PX and the single e as SETs.
+  const std::string stats = redis_.Cli("INFO commandstats");
+  EXPECT_NE(stats.find("cmdstat_mset:calls=2,"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("cmdstat_set:calls=2,"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("cmdstat_del:calls=3,"), std::string::npos) << stats;
+
+  // A refused MSET (a replica, say) fails the whole pipeline, so the caller keeps it for replay.
+  ASSERT_EQ(redis_.Cli("CONFIG SET maxmemory 1"), "OK");
+  ASSERT_EQ(redis_.Cli("CONFIG SET maxmemory-policy noeviction"), "OK");
+  const absl::Status refused = conn.Write({{"x", &v1}, {"y", &v2}});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInternal) << refused;
+  ASSERT_EQ(redis_.Cli("CONFIG SET maxmemory 0"), "OK");
+  EXPECT_EQ(redis_.Cli("EXISTS x"), "0");
+}
+
 TEST_F(CacheRedisTest, SigkillOutageCausesNoClientErrorsAndReplayRestoresNewestValues) {
   Cache cache(OptionsFor(redis_));
   cache.Start();
