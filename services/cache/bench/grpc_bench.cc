@@ -8,9 +8,10 @@
 //       keeps C requests in flight (C callback-API calls spread over --channels connections)
 //       for S seconds on random keys < N (B keys per MSet/MGet; each client cycles through 64
 //       requests built up front, as redis-benchmark reuses its command buffer); prints
-//       "<ops/s> <requests/s> <p50 us> <p99 us> <errors>" where ops = keys read or written and the
-//       latency is per request.
+//       "<ops/s> <requests/s> <p50 us> <p99 us> <errors> <cpu s>" where ops = keys read or written,
+//       the latency is per request and cpu is this driver's user+system CPU over the run.
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -199,6 +200,14 @@ class Slot {
   uint64_t errors_ = 0;
 };
 
+// This process's user + system CPU so far, in seconds.
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
 int Run(const Config& cfg) {
   auto stubs = Stubs(cfg);
   std::atomic<bool> stop{false};
@@ -211,6 +220,7 @@ int Run(const Config& cfg) {
                                            0x9e3779b97f4a7c15ull * static_cast<uint64_t>(i + 1),
                                            &stop, &active, &mu, &cv));
   }
+  const double cpu0 = CpuSeconds();
   const auto start = Clock::now();
   for (auto& s : slots) s->Start();
   std::this_thread::sleep_for(std::chrono::duration<double>(cfg.seconds));
@@ -224,6 +234,7 @@ int Run(const Config& cfg) {
     std::fprintf(stderr, "requests still in flight after 15 s\n");
     return 1;
   }
+  const double cpu = CpuSeconds() - cpu0;
   std::vector<uint32_t> all;
   uint64_t errors = 0;
   for (const auto& s : slots) {
@@ -234,9 +245,9 @@ int Run(const Config& cfg) {
   std::sort(all.begin(), all.end());
   const double requests = static_cast<double>(all.size()) / secs;
   const int per = cfg.op == "mget" || cfg.op == "mset" ? cfg.batch : 1;
-  std::printf("%.0f %.0f %u %u %llu\n", requests * per, requests, all[all.size() / 2],
+  std::printf("%.0f %.0f %u %u %llu %.2f\n", requests * per, requests, all[all.size() / 2],
               all[std::min(all.size() - 1, all.size() * 99 / 100)],
-              static_cast<unsigned long long>(errors));
+              static_cast<unsigned long long>(errors), cpu);
   return errors == 0 ? 0 : 1;
 }
 
