@@ -50,6 +50,7 @@ constexpr double kBurstBinS = 0.1;
 
 // Breaking-point bookkeeping for a stepped ramp, driven by the monitor thread.
 struct StepJudge {
+  StepJudge(const BreakingPointSpec& spec, const LoadShape& shape) : spec(spec), shape(shape) {}
   const BreakingPointSpec& spec;
   const LoadShape& shape;
   int current = -1;

@@ -49,7 +49,9 @@ TEST(ParseUrl, RejectsBadInput) {
         "ws://h:/", "ws://h:12ab/", "ws://u@h/", "ws://h/#f", "http://[::1/"}) {
     auto u = ParseUrl(bad);
     EXPECT_FALSE(u.ok()) << bad;
-    if (!u.ok()) EXPECT_EQ(u.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    if (!u.ok()) {
+      EXPECT_EQ(u.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    }
   }
 }
 

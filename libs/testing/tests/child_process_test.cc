@@ -23,8 +23,10 @@ using std::chrono::seconds;
 
 TEST(ChildProcess, WaitsForAReadyLineThenStopsOnSigterm) {
   const std::string dir = MakeTempDir("child-process");
+  ChildOptions options;
+  options.stderr_path = dir + "/stderr";
   ChildProcess p({"/bin/sh", "-c", "echo starting >&2; sleep 0.1; echo ready >&2; exec sleep 30"},
-                 {.stderr_path = dir + "/stderr"});
+                 options);
   ASSERT_TRUE(p.started());
   EXPECT_TRUE(p.WaitForOutput("ready", seconds(10)));
   EXPECT_TRUE(p.running());
@@ -38,8 +40,9 @@ TEST(ChildProcess, WaitsForAReadyLineThenStopsOnSigterm) {
 
 TEST(ChildProcess, SigtermIgnoredPastTheTimeoutEndsInSigkill) {
   const std::string dir = MakeTempDir("child-process");
-  ChildProcess p({"/bin/sh", "-c", "trap '' TERM; echo armed; while :; do sleep 1; done"},
-                 {.stdout_path = dir + "/stdout"});
+  ChildOptions options;
+  options.stdout_path = dir + "/stdout";
+  ChildProcess p({"/bin/sh", "-c", "trap '' TERM; echo armed; while :; do sleep 1; done"}, options);
   ASSERT_TRUE(p.WaitForOutput("armed", seconds(10)));
   const int status = p.Kill(SIGTERM, milliseconds(200));
   ASSERT_TRUE(WIFSIGNALED(status));
@@ -60,8 +63,9 @@ TEST(ChildProcess, ReportsTheExitStatusOfAProcessThatEndsByItself) {
 
 TEST(ChildProcess, ExtraEnvironmentReplacesTheTestsVariables) {
   ASSERT_EQ(setenv("TICKMESH_CHILD_PROCESS_TEST", "parent", 1), 0);
-  ChildProcess p({"/bin/sh", "-c", "test \"$TICKMESH_CHILD_PROCESS_TEST\" = child"},
-                 {.extra_env = {"TICKMESH_CHILD_PROCESS_TEST=child"}});
+  ChildOptions options;
+  options.extra_env = {"TICKMESH_CHILD_PROCESS_TEST=child"};
+  ChildProcess p({"/bin/sh", "-c", "test \"$TICKMESH_CHILD_PROCESS_TEST\" = child"}, options);
   auto status = p.WaitExit(seconds(10));
   unsetenv("TICKMESH_CHILD_PROCESS_TEST");
   ASSERT_TRUE(status.has_value());
