@@ -3,7 +3,7 @@
 // tickmesh-bench-hop as the baseline). Not a test; run through `scripts/bench fanout`.
 //
 //   tickmesh-bench-fanout --target 127.0.0.1:PORT [--subscribers 4 --batch 100 --step_s 2
-//                         --server_pid PID]
+//                         --server_pid PID --coalesce_ms 0]
 //
 // Ramps the publish rate (50 k .. 3.2 M events/s, doubling-ish steps of --step_s seconds) with
 // trades in batches of --batch. A step is sustained when the publisher kept >= 95 % of the rate
@@ -12,6 +12,7 @@
 //   "<publish_events_per_s> <delivered_events_per_s> <server_rss_kib>"
 // delivered = events received summed over the subscribers, per second of the step; RSS is the
 // server's peak VmRSS sampled during that step (0 without --server_pid). Exit 1 if no step held.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -33,6 +34,8 @@ ABSL_FLAG(int, subscribers, 4, "Subscribe streams");
 ABSL_FLAG(int, batch, 100, "Events per Publish batch");
 ABSL_FLAG(double, step_s, 2, "Seconds per rate step");
 ABSL_FLAG(int, server_pid, 0, "Server pid, to sample its RSS (0 = do not sample)");
+ABSL_FLAG(int, coalesce_ms, 0,
+          "SubscribeRequest.coalesce_ms of every subscriber (0 = a message per published batch)");
 
 namespace {
 
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
     tickmesh::v1::SubscribeRequest req;
     req.set_subscriber("bench-" + std::to_string(i));
     req.add_venues("bench");
+    req.set_coalesce_ms(static_cast<uint32_t>(std::max(0, absl::GetFlag(FLAGS_coalesce_ms))));
     auto* stub_i = sub_stubs.back().get();
     s->thread = std::thread([s = s.get(), stub_i, req] {
       auto reader = stub_i->Subscribe(&s->ctx, req);

@@ -133,6 +133,11 @@ absl::StatusOr<SubscriberFilter> SubscriberFilter::FromRequest(
     f.kinds_mask |= 1u << k;
   }
   f.name = SanitizeName(req.subscriber());
+  if (req.coalesce_ms() > kMaxCoalesceMs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("coalesce_ms must be <= ", kMaxCoalesceMs, ", got ", req.coalesce_ms()));
+  }
+  f.coalesce_ms = req.coalesce_ms();
   return f;
 }
 
@@ -219,6 +224,10 @@ MarketData::MarketData(MarketDataOptions options)
           Prefix() + "subscriber_conflations_total",
           "Book events not sent to a slow subscriber because its book state was conflated (sent "
           "later as one snapshot of the current book)")),
+      coalesced_family_(runtime::CounterFamily(
+          Prefix() + "subscriber_coalesced_batches_total",
+          "Published batches merged into a larger message for a subscriber that asked for "
+          "coalescing (SubscribeRequest.coalesce_ms > 0) instead of being sent on their own")),
       depth_family_(runtime::GaugeFamily(Prefix() + "subscriber_queue_depth",
                                          "Batches queued per subscriber name (refreshed at most "
                                          "every 250 ms while events flow)")),
@@ -548,11 +557,17 @@ void MarketData::FillSnapshotLocked(const Instrument& inst, int64_t now_ns, Mark
 }
 
 MarketData::Writer* MarketData::Subscribe(SubscriberFilter filter) {
-  auto* stream = new SubscriberStream(
-      this, SubscriberStreamOptions::FromQueue(options_.subscriber_queue), filter.name);
+  SubscriberStreamOptions stream_options =
+      SubscriberStreamOptions::FromQueue(options_.subscriber_queue);
+  stream_options.coalesce_ms = std::min(filter.coalesce_ms, kMaxCoalesceMs);
   {
     absl::MutexLock lock(&mu_);
     if (!closed_) {
+      const std::string label = LabelLocked(filter.name);
+      if (stream_options.coalesce_ms > 0) {
+        stream_options.coalesced_batches = &coalesced_family_.Add({{"subscriber", label}});
+      }
+      auto* stream = new SubscriberStream(this, stream_options, filter.name);
       // Headers go out now so the client sees the stream established even before any event.
       stream->StartSendInitialMetadata();
       size_t snapshot_batches = 0, deferred = 0;
@@ -583,16 +598,18 @@ MarketData::Writer* MarketData::Subscribe(SubscriberFilter filter) {
         }
         flush();
       }
-      const std::string label = LabelLocked(filter.name);
-      runtime::LogInfo("subscriber joined", {{"subscriber", filter.name},
-                                             {"snapshot_batches", uint64_t{snapshot_batches}},
-                                             {"snapshots_deferred", uint64_t{deferred}}});
+      runtime::LogInfo("subscriber joined",
+                       {{"subscriber", filter.name},
+                        {"snapshot_batches", uint64_t{snapshot_batches}},
+                        {"snapshots_deferred", uint64_t{deferred}},
+                        {"coalesce_ms", uint64_t{stream_options.coalesce_ms}}});
       streams_.push_back(Subscriber{stream, std::move(filter), label});
       subscribers_gauge_.Set(static_cast<double>(streams_.size()));
       return stream;
     }
   }
   // Outside the lock: finishing may run StreamDone, which takes it.
+  auto* stream = new SubscriberStream(this, stream_options, filter.name);
   stream->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"));
   return stream;
 }

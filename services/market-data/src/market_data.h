@@ -21,7 +21,8 @@
 // with RESOURCE_EXHAUSTED and counted as dropped. The producer never waits and other subscribers
 // are unaffected. A new subscriber first receives a snapshot of every matching book (if it asked
 // for book events), then live events; no live event can precede its snapshot (both happen under
-// the ingest lock).
+// the ingest lock). A subscriber with SubscribeRequest.coalesce_ms > 0 gets its live events
+// merged into fewer messages, each event held at most that long (see subscriber_stream.h).
 //
 // Threading: all methods are thread-safe. Ingest runs validation, book/candle updates and the
 // fan-out push under one mutex; it does no I/O and never waits on a subscriber, so it is safe to
@@ -75,10 +76,12 @@ tickmesh::v1::EventKind KindOf(const tickmesh::v1::MarketEvent& event);
 struct SubscriberFilter {
   std::vector<std::string> symbols;
   std::vector<std::string> venues;
-  uint32_t kinds_mask = 0;  // bit (1 << kind); 0 = all kinds
-  std::string name;         // sanitised subscriber name (metrics label)
+  uint32_t kinds_mask = 0;   // bit (1 << kind); 0 = all kinds
+  std::string name;          // sanitised subscriber name (metrics label)
+  uint32_t coalesce_ms = 0;  // SubscribeRequest.coalesce_ms (0 = no coalescing)
 
-  // INVALID_ARGUMENT naming the field for an unknown or unspecified kind.
+  // INVALID_ARGUMENT naming the field for an unknown or unspecified kind, or a coalesce_ms above
+  // kMaxCoalesceMs.
   static absl::StatusOr<SubscriberFilter> FromRequest(const tickmesh::v1::SubscribeRequest& req);
   bool WantsInstrument(absl::string_view venue, absl::string_view symbol) const;
   bool WantsKind(tickmesh::v1::EventKind kind) const;
@@ -223,6 +226,7 @@ class MarketData final : public SnapshotSource {
   prometheus::Family<prometheus::Counter>& rejected_family_;
   prometheus::Family<prometheus::Counter>& drops_family_;
   prometheus::Family<prometheus::Counter>& conflations_family_;
+  prometheus::Family<prometheus::Counter>& coalesced_family_;
   prometheus::Family<prometheus::Gauge>& depth_family_;
   prometheus::Counter& resyncs_;
   prometheus::Histogram& apply_seconds_;

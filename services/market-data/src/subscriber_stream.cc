@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "grpc/support/time.h"
+
 namespace tickmesh::market_data {
 
 using tickmesh::v1::MarketEvent;
@@ -24,13 +26,34 @@ SubscriberStream::SubscriberStream(SnapshotSource* source, SubscriberStreamOptio
 SubscriberStream::OfferResult SubscriberStream::Offer(
     const std::shared_ptr<const MarketEventBatch>& shared, std::vector<bool>* wanted,
     const std::vector<uint32_t>& book_ids) {
+  OfferResult r;
+  bool arm = false;
+  {
+    absl::MutexLock lock(&mu_);
+    r = OfferLocked(shared, wanted, book_ids, &arm);
+  }
+  if (arm) {
+    // Outside mu_: the callback takes mu_. The stream stays alive (the alarm holds a reference)
+    // and OnDone cannot Cancel concurrently: it first waits for the ingest lock our caller holds.
+    const gpr_timespec deadline = gpr_time_add(
+        gpr_now(GPR_CLOCK_MONOTONIC),
+        gpr_time_from_millis(static_cast<int64_t>(options_.coalesce_ms), GPR_TIMESPAN));
+    alarm_ = std::make_unique<grpc::Alarm>();
+    alarm_->Set(deadline, [this](bool fired) { OnAlarm(fired); });
+  }
+  return r;
+}
+
+SubscriberStream::OfferResult SubscriberStream::OfferLocked(
+    const std::shared_ptr<const MarketEventBatch>& shared, std::vector<bool>* wanted,
+    const std::vector<uint32_t>& book_ids, bool* arm) {
   const MarketEventBatch& batch = *shared;
   OfferResult r;
-  absl::MutexLock lock(&mu_);
   if (closing_) {
     std::fill(wanted->begin(), wanted->end(), false);
     return r;
   }
+  const size_t depth = DepthLocked();
   int selected = 0;
   for (int i = 0; i < batch.events_size(); ++i) {
     const auto idx = static_cast<size_t>(i);
@@ -43,7 +66,7 @@ SubscriberStream::OfferResult SubscriberStream::Offer(
         (*wanted)[idx] = false;
         continue;
       }
-      if (queue_.size() >= options_.book_watermark) {
+      if (depth >= options_.book_watermark) {
         dirty_.insert(book_ids[idx]);
         dirty_order_.push_back(book_ids[idx]);
         ++r.conflated_events;
@@ -55,14 +78,11 @@ SubscriberStream::OfferResult SubscriberStream::Offer(
   }
   conflations_ += static_cast<uint64_t>(r.conflated_events);
   if (selected == 0) return r;
-  if (queue_.size() >= options_.queue_batches ||
+  if (depth >= options_.queue_batches ||
       queued_events_ + static_cast<size_t>(selected) > options_.queue_events) {
     r.overflow = true;
     std::fill(wanted->begin(), wanted->end(), false);
-    queue_.clear();
-    queued_events_ = 0;
-    dirty_.clear();
-    dirty_order_.clear();
+    DropQueuedLocked();
     closing_ = true;
     final_status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "subscriber too slow: trade/ticker/candle queue full "
@@ -71,7 +91,26 @@ SubscriberStream::OfferResult SubscriberStream::Offer(
     return r;
   }
   r.queued_events = selected;
-  if (selected == batch.events_size()) {
+  if (options_.coalesce_ms > 0) {
+    PendingPiece piece{shared, {}};
+    if (selected != batch.events_size()) {
+      piece.indices.reserve(static_cast<size_t>(selected));
+      for (int i = 0; i < batch.events_size(); ++i) {
+        if ((*wanted)[static_cast<size_t>(i)]) piece.indices.push_back(i);
+      }
+    }
+    pending_.push_back(std::move(piece));
+    pending_events_ += static_cast<size_t>(selected);
+    queued_events_ += static_cast<size_t>(selected);
+    if (pending_events_ >= static_cast<size_t>(kMaxCoalescedEvents)) {
+      SealPendingLocked();
+    } else if (!alarm_armed_) {
+      // Invariant: a non-empty pending message has an armed alarm (the alarm seals it).
+      alarm_armed_ = true;
+      refs_.fetch_add(1, std::memory_order_relaxed);
+      *arm = true;
+    }
+  } else if (selected == batch.events_size()) {
     PushLocked(shared);
   } else {
     auto out = std::make_shared<MarketEventBatch>();
@@ -86,7 +125,8 @@ SubscriberStream::OfferResult SubscriberStream::Offer(
 
 bool SubscriberStream::PushIfRoom(MarketEventBatch batch) {
   absl::MutexLock lock(&mu_);
-  if (closing_ || queue_.size() >= options_.book_watermark) return false;
+  if (closing_ || DepthLocked() >= options_.book_watermark) return false;
+  SealPendingLocked();
   PushLocked(std::make_shared<const MarketEventBatch>(std::move(batch)));
   return true;
 }
@@ -116,6 +156,8 @@ void SubscriberStream::CompleteFlush(MarketEventBatch snapshots) {
     return;
   }
   if (snapshots.events_size() > 0) {
+    // Pending events may include events of these books older than the snapshots.
+    SealPendingLocked();
     PushLocked(std::make_shared<const MarketEventBatch>(std::move(snapshots)));
   }
 }
@@ -126,9 +168,101 @@ void SubscriberStream::PushLocked(std::shared_ptr<const MarketEventBatch> batch)
   if (!writing_) StartNextWriteLocked();
 }
 
+void SubscriberStream::SealPendingLocked() {
+  if (pending_.empty()) return;
+  const size_t pieces = pending_.size();
+  size_t messages = 0;
+  if (pieces == 1 && pending_.front().indices.empty()) {
+    // One whole published batch: queue the shared batch itself.
+    queue_.push_back(std::move(pending_.front().batch));
+    messages = 1;
+  } else {
+    // Copies every pending event once into messages of bounded size.
+    std::shared_ptr<MarketEventBatch> out;
+    size_t bytes = 0;
+    size_t left = pending_events_;
+    auto seal = [&] {
+      queue_.push_back(std::move(out));
+      out.reset();
+      bytes = 0;
+      ++messages;
+    };
+    auto add = [&](const MarketEvent& e) {
+      if (out != nullptr && out->events_size() >= kMaxCoalescedEvents) seal();
+      if (out == nullptr) {
+        out = std::make_shared<MarketEventBatch>();
+        out->mutable_events()->Reserve(
+            static_cast<int>(std::min(left, static_cast<size_t>(kMaxCoalescedEvents))));
+      }
+      MarketEvent* copy = out->add_events();
+      *copy = e;
+      --left;
+      // Field tag + length prefix + body.
+      const size_t size = copy->ByteSizeLong() + 6;
+      if (out->events_size() > 1 && bytes + size > kMaxCoalescedBytes) {
+        MarketEvent moved = std::move(*copy);
+        out->mutable_events()->RemoveLast();
+        seal();
+        out = std::make_shared<MarketEventBatch>();
+        *out->add_events() = std::move(moved);
+      }
+      bytes += size;
+    };
+    for (const PendingPiece& piece : pending_) {
+      if (piece.indices.empty()) {
+        for (const MarketEvent& e : piece.batch->events()) add(e);
+      } else {
+        for (int i : piece.indices) add(piece.batch->events(i));
+      }
+    }
+    if (out != nullptr) seal();
+  }
+  pending_.clear();
+  pending_events_ = 0;  // still counted in queued_events_ until written
+  if (pieces > messages) {
+    const uint64_t merged = pieces - messages;
+    coalesced_ += merged;
+    if (options_.coalesced_batches != nullptr) {
+      options_.coalesced_batches->Increment(static_cast<double>(merged));
+    }
+  }
+  if (!writing_) StartNextWriteLocked();
+}
+
+void SubscriberStream::DropQueuedLocked() {
+  queue_.clear();
+  queued_events_ = 0;
+  pending_.clear();
+  pending_events_ = 0;
+  dirty_.clear();
+  dirty_order_.clear();
+}
+
+size_t SubscriberStream::DepthLocked() const {
+  if (options_.coalesce_ms == 0) return queue_.size();
+  const size_t messages = queue_.size() + (pending_.empty() ? 0 : 1);
+  const size_t per_slot = std::max<size_t>(1, options_.queue_events / options_.queue_batches);
+  return std::max(messages, (queued_events_ + per_slot - 1) / per_slot);
+}
+
+void SubscriberStream::OnAlarm(bool fired) {
+  {
+    absl::MutexLock lock(&mu_);
+    alarm_armed_ = false;
+    // Cancelled (fired == false) only from OnDone, when the stream is already closing.
+    if (!closing_) SealPendingLocked();
+  }
+  Unref();
+}
+
+void SubscriberStream::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
 void SubscriberStream::Close(grpc::Status status) {
   absl::MutexLock lock(&mu_);
   if (closing_) return;
+  SealPendingLocked();  // held events are delivered before the end
   closing_ = true;
   final_status_ = std::move(status);
   dirty_.clear();
@@ -138,10 +272,7 @@ void SubscriberStream::Close(grpc::Status status) {
 
 void SubscriberStream::Abort(grpc::Status status) {
   absl::MutexLock lock(&mu_);
-  queue_.clear();
-  queued_events_ = 0;
-  dirty_.clear();
-  dirty_order_.clear();
+  DropQueuedLocked();
   if (finished_) return;
   if (!closing_ || final_status_.ok()) final_status_ = std::move(status);
   closing_ = true;
@@ -169,17 +300,14 @@ void SubscriberStream::OnWriteDone(bool ok) {
     writing_ = false;
     in_flight_.reset();
     if (!ok) {  // The client went away or the call was cancelled.
-      queue_.clear();
-      queued_events_ = 0;
-      dirty_.clear();
-      dirty_order_.clear();
+      DropQueuedLocked();
       if (!closing_ || final_status_.ok()) final_status_ = grpc::Status::CANCELLED;
       closing_ = true;
       if (!flushing_) FinishLocked();
       return;
     }
     if (!closing_ && !flushing_ && !dirty_order_.empty() &&
-        queue_.size() <= options_.resume_watermark) {
+        DepthLocked() <= options_.resume_watermark) {
       flushing_ = true;
       flush = true;
     }
@@ -196,13 +324,21 @@ void SubscriberStream::OnWriteDone(bool ok) {
 void SubscriberStream::OnCancel() { Abort(grpc::Status::CANCELLED); }
 
 void SubscriberStream::OnDone() {
+  // After StreamDone no Offer (hence no alarm Set) can follow: MarketData has forgotten us.
   source_->StreamDone(this);
-  delete this;
+  // An armed alarm now runs its callback soon (fired or cancelled), which drops its reference.
+  if (alarm_ != nullptr) alarm_->Cancel();
+  Unref();
 }
 
 size_t SubscriberStream::depth() const {
   absl::MutexLock lock(&mu_);
-  return queue_.size();
+  return DepthLocked();
+}
+
+uint64_t SubscriberStream::coalesced_batches() const {
+  absl::MutexLock lock(&mu_);
+  return coalesced_;
 }
 
 size_t SubscriberStream::dirty() const {

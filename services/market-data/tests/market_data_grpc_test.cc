@@ -173,10 +173,14 @@ struct ConsumerBook {
 
 class Reader {
  public:
-  Reader(MarketDataService::Stub* stub, const std::string& name) {
+  Reader(MarketDataService::Stub* stub, const std::string& name)
+      : Reader(stub, [&] {
+          tickmesh::v1::SubscribeRequest req;
+          req.set_subscriber(name);
+          return req;
+        }()) {}
+  Reader(MarketDataService::Stub* stub, const tickmesh::v1::SubscribeRequest& req) {
     ctx_.set_deadline(runtime::DeadlineIn(absl::Seconds(60)));
-    tickmesh::v1::SubscribeRequest req;
-    req.set_subscriber(name);
     stream_ = stub->Subscribe(&ctx_, req);
     // Registered before the first event: the server sends headers once the stream is added.
     stream_->WaitForInitialMetadata();
@@ -393,6 +397,274 @@ TEST_F(MarketDataGrpcTest, GetBookStatusCodes) {
     tickmesh::v1::GetCandlesResponse resp;
     EXPECT_EQ(stub_->GetCandles(&ctx, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
   }
+}
+
+// --- Coalescing (SubscribeRequest.coalesce_ms) ---
+
+// Ingest takes its batch by reference (it appends trace stamps); this takes a temporary.
+absl::Status IngestCopy(MarketData* md, MarketEventBatch batch) {
+  return md->Ingest(batch, "test");
+}
+
+tickmesh::v1::SubscribeRequest CoalescingRequest(const std::string& name, uint32_t coalesce_ms) {
+  tickmesh::v1::SubscribeRequest req;
+  req.set_subscriber(name);
+  req.set_coalesce_ms(coalesce_ms);
+  return req;
+}
+
+double MillisSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST_F(MarketDataGrpcTest, CoalescingSubscriberGetsEveryEventOnceInOrderInFewerMessages) {
+  StartServer(MarketDataOptions{});
+  constexpr int kBatches = 50, kTradesPerBatch = 2;
+  constexpr uint32_t kCoalesceMs = 20;
+  Reader coalesced(stub_.get(), CoalescingRequest("execution", kCoalesceMs));
+  Reader plain(stub_.get(), "signal");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kBatches; ++i) {
+    ASSERT_TRUE(
+        IngestCopy(md_.get(), Trades("BTC-USD", static_cast<uint64_t>(i) * kTradesPerBatch + 1,
+                                     kTradesPerBatch))
+            .ok());
+  }
+  const double publish_ms = MillisSince(t0);
+
+  MarketEventBatch b;
+  uint64_t next = 1;
+  int messages = 0;
+  while (next <= kBatches * kTradesPerBatch) {
+    ASSERT_TRUE(coalesced.stream().Read(&b)) << "stream ended after seq " << next - 1;
+    ++messages;
+    for (const MarketEvent& e : b.events()) {
+      ASSERT_EQ(e.seq(), next) << "every event once, in publish order";
+      ++next;
+      // Per-event trace stamps survive merging: market-data recv, then emit (fan-out time).
+      ASSERT_EQ(e.trace().hops_size(), 2);
+      EXPECT_EQ(e.trace().hops(0).stage(), "recv");
+      EXPECT_EQ(e.trace().hops(1).stage(), "emit");
+    }
+  }
+  // A partial message goes out at most once per coalesce_ms: one per elapsed window of the
+  // publishing loop, plus the window still open when it ended (+1 for timer rounding).
+  EXPECT_LE(messages, 2 + static_cast<int>(publish_ms / kCoalesceMs))
+      << "publishing took " << publish_ms << " ms";
+  EXPECT_LT(messages, kBatches);
+
+  // coalesce_ms = 0 is unchanged: one message per published batch.
+  int plain_messages = 0, plain_events = 0;
+  while (plain_events < kBatches * kTradesPerBatch) {
+    ASSERT_TRUE(plain.stream().Read(&b));
+    ++plain_messages;
+    plain_events += b.events_size();
+  }
+  EXPECT_EQ(plain_messages, kBatches);
+  coalesced.ctx().TryCancel();
+  plain.ctx().TryCancel();
+}
+
+TEST_F(MarketDataGrpcTest, CoalescingSubscriberGetsALoneEventWithoutAnotherPublish) {
+  StartServer(MarketDataOptions{});
+  Reader coalesced(stub_.get(), CoalescingRequest("execution", 20));
+  ASSERT_TRUE(IngestCopy(md_.get(), Trades("BTC-USD", 1, 1)).ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  MarketEventBatch b;
+  ASSERT_TRUE(coalesced.stream().Read(&b)) << "the held event is sent by the timer";
+  const double waited_ms = MillisSince(t0);
+  ASSERT_EQ(b.events_size(), 1);
+  EXPECT_EQ(b.events(0).seq(), 1u);
+  // 20 ms of hold; the bound is generous (shared CI machine), the point is that it arrives.
+  EXPECT_LT(waited_ms, 2000.0);
+
+  // The timer re-arms for the next lone event.
+  ASSERT_TRUE(IngestCopy(md_.get(), Trades("BTC-USD", 2, 1)).ok());
+  ASSERT_TRUE(coalesced.stream().Read(&b));
+  ASSERT_EQ(b.events_size(), 1);
+  EXPECT_EQ(b.events(0).seq(), 2u);
+  coalesced.ctx().TryCancel();
+}
+
+TEST_F(MarketDataGrpcTest, CoalescingSubscriberGetsOnlyWhatItsFilterSelects) {
+  StartServer(MarketDataOptions{});
+  tickmesh::v1::SubscribeRequest req = CoalescingRequest("execution", 20);
+  req.add_symbols("BTC-USD");
+  req.add_kinds(tickmesh::v1::EVENT_KIND_TRADE);
+  Reader coalesced(stub_.get(), req);
+  constexpr int kBatches = 30;
+  for (int i = 1; i <= kBatches; ++i) {
+    MarketEventBatch batch = Trades("BTC-USD", 2 * static_cast<uint64_t>(i) - 1, 1);
+    *batch.add_events() = Delta("BTC-USD", 2 * static_cast<uint64_t>(i), 100, 101);
+    *batch.add_events() = Trades("ETH-USD", static_cast<uint64_t>(i), 1).events(0);
+    ASSERT_TRUE(md_->Ingest(batch, "test").ok());
+  }
+  MarketEventBatch b;
+  int received = 0, messages = 0;
+  while (received < kBatches) {
+    ASSERT_TRUE(coalesced.stream().Read(&b));
+    ++messages;
+    for (const MarketEvent& e : b.events()) {
+      ++received;
+      EXPECT_EQ(e.symbol(), "BTC-USD");
+      EXPECT_TRUE(e.has_trade()) << "book events were not asked for";
+      EXPECT_EQ(e.seq(), 2 * static_cast<uint64_t>(received) - 1);
+    }
+  }
+  EXPECT_EQ(received, kBatches);
+  EXPECT_LT(messages, kBatches);
+  // Nothing else arrives: the next message is the one for this marker trade.
+  ASSERT_TRUE(IngestCopy(md_.get(), Trades("BTC-USD", 2 * kBatches + 1, 1)).ok());
+  ASSERT_TRUE(coalesced.stream().Read(&b));
+  ASSERT_EQ(b.events_size(), 1);
+  EXPECT_EQ(b.events(0).seq(), 2u * kBatches + 1);
+  coalesced.ctx().TryCancel();
+}
+
+TEST_F(MarketDataGrpcTest, CoalescingSubscriberGetsItsHeldEventsBeforeADrainEndsTheStream) {
+  StartServer(MarketDataOptions{});
+  Reader coalesced(stub_.get(), CoalescingRequest("execution", kMaxCoalesceMs));
+  ASSERT_TRUE(IngestCopy(md_.get(), Trades("BTC-USD", 1, 3)).ok());
+  md_->CloseSubscribers(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
+  MarketEventBatch b;
+  uint64_t received = 0;
+  while (coalesced.stream().Read(&b)) {
+    for (const MarketEvent& e : b.events()) EXPECT_EQ(e.seq(), ++received);
+  }
+  EXPECT_EQ(received, 3u) << "held events are not dropped by a drain";
+  EXPECT_EQ(coalesced.stream().Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(MarketDataGrpcTest, CoalesceAboveTheCapIsInvalidArgument) {
+  StartServer(MarketDataOptions{});
+  grpc::ClientContext ctx;
+  ctx.set_deadline(runtime::DeadlineIn(absl::Seconds(10)));
+  auto reader = stub_->Subscribe(&ctx, CoalescingRequest("execution", kMaxCoalesceMs + 1));
+  MarketEventBatch batch;
+  EXPECT_FALSE(reader->Read(&batch));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("coalesce_ms"), std::string::npos) << s.error_message();
+}
+
+TEST_F(MarketDataGrpcTest, CoalescedMessagesStayWithinTheEventAndByteBounds) {
+  StartServer(MarketDataOptions{});
+  Reader coalesced(stub_.get(), CoalescingRequest("execution", kMaxCoalesceMs));
+  constexpr int kTradeBatches = 60, kTradesPerBatch = 50, kDeltas = 150;  // deltas ~8 KB each
+  for (int i = 0; i < kTradeBatches; ++i) {
+    ASSERT_TRUE(
+        IngestCopy(md_.get(), Trades("BTC-USD", static_cast<uint64_t>(i) * kTradesPerBatch + 1,
+                                     kTradesPerBatch))
+            .ok());
+  }
+  for (int i = 1; i <= kDeltas; ++i) {
+    Ingest({ChurnDelta("ETH-USD", static_cast<uint64_t>(i))});
+  }
+  // The last one, so the reader knows when everything has arrived.
+  ASSERT_TRUE(
+      IngestCopy(md_.get(), Trades("BTC-USD", kTradeBatches * kTradesPerBatch + 1, 1)).ok());
+
+  uint64_t next_trade = 1, next_delta = 1;
+  int messages = 0, largest = 0;
+  MarketEventBatch b;
+  while (next_trade <= kTradeBatches * kTradesPerBatch + 1) {
+    ASSERT_TRUE(coalesced.stream().Read(&b));
+    ++messages;
+    largest = std::max(largest, b.events_size());
+    EXPECT_LE(b.events_size(), SubscriberStream::kMaxCoalescedEvents);
+    EXPECT_LE(b.ByteSizeLong(), SubscriberStream::kMaxCoalescedBytes);
+    for (const MarketEvent& e : b.events()) {
+      if (e.symbol() == "BTC-USD") {
+        ASSERT_EQ(e.seq(), next_trade++);
+      } else {
+        ASSERT_EQ(e.seq(), next_delta++);
+      }
+    }
+  }
+  EXPECT_EQ(next_delta, static_cast<uint64_t>(kDeltas) + 1) << "deltas came before the marker";
+  EXPECT_LT(messages, kTradeBatches + kDeltas + 1);
+  EXPECT_GT(largest, kTradesPerBatch) << "batches were merged";
+  coalesced.ctx().TryCancel();
+}
+
+TEST_F(MarketDataGrpcTest, SlowCoalescingSubscriberGetsConflatedBooksInOrder) {
+  MarketDataOptions o;
+  o.subscriber_queue = 16;  // 16 slots of 64 events; books conflated from 8
+  StartServer(o);
+  constexpr int kBatches = 2000;
+  Reader slow(stub_.get(), CoalescingRequest("slow", 5));  // does not read until the end
+  for (int i = 1; i <= kBatches; ++i) Ingest({ChurnDelta("BTC-USD", static_cast<uint64_t>(i))});
+  EXPECT_EQ(md_->stats().subscribers_dropped, 0u) << "books alone never disconnect";
+  EXPECT_GT(md_->stats().conflations, 0u);
+
+  ConsumerBook book;
+  int events = 0;
+  bool in_order = true;
+  MarketEventBatch b;
+  while (book.last_seq < kBatches && slow.stream().Read(&b)) {
+    for (const MarketEvent& e : b.events()) {
+      // A delta follows its predecessor or a gap; a snapshot never goes back in time.
+      if (e.has_delta() ? e.seq() <= book.last_seq : e.seq() < book.last_seq) in_order = false;
+      book.Apply(e);
+      ++events;
+    }
+  }
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(book.last_seq, static_cast<uint64_t>(kBatches));
+  EXPECT_LT(events, kBatches);
+  EXPECT_GE(book.snapshots, 1);
+  tickmesh::v1::GetBookRequest req;
+  req.set_venue("sim");
+  req.set_symbol("BTC-USD");
+  auto truth = md_->GetBook(req);
+  ASSERT_TRUE(truth.ok());
+  book::OrderBook expected(100'000);
+  ASSERT_TRUE(expected.ApplySnapshot(truth->book()).ok());
+  EXPECT_EQ(book.book.Bids(), expected.Bids()) << "conflated book state is the latest";
+  EXPECT_EQ(book.book.Asks(), expected.Asks());
+  slow.ctx().TryCancel();
+}
+
+TEST_F(MarketDataGrpcTest, SlowCoalescingSubscriberIsDisconnectedWhenItsTradesOverflow) {
+  MarketDataOptions o;
+  o.subscriber_queue = 16;  // at most 16 * 64 trades queued or held
+  StartServer(o);
+  constexpr int kBatches = 2000, kTradesPerBatch = 50;
+  Reader slow(stub_.get(), CoalescingRequest("slow", 5));
+  // It reads the first batches, then stops reading.
+  constexpr int kReadBatches = 5;
+  for (int i = 0; i < kReadBatches; ++i) {
+    ASSERT_TRUE(
+        IngestCopy(md_.get(), Trades("BTC-USD", static_cast<uint64_t>(i) * kTradesPerBatch + 1,
+                                     kTradesPerBatch))
+            .ok());
+  }
+  MarketEventBatch b;
+  uint64_t received = 0;
+  bool in_order = true;
+  while (received < kReadBatches * kTradesPerBatch) {
+    ASSERT_TRUE(slow.stream().Read(&b));
+    for (const MarketEvent& e : b.events()) {
+      if (e.seq() != ++received) in_order = false;
+    }
+  }
+  for (int i = kReadBatches; i < kBatches && md_->stats().subscribers_dropped == 0; ++i) {
+    ASSERT_TRUE(
+        IngestCopy(md_.get(), Trades("BTC-USD", static_cast<uint64_t>(i) * kTradesPerBatch + 1,
+                                     kTradesPerBatch))
+            .ok());
+  }
+  EXPECT_EQ(md_->stats().subscribers_dropped, 1u);
+  while (slow.stream().Read(&b)) {
+    for (const MarketEvent& e : b.events()) {
+      if (e.seq() != ++received) in_order = false;
+    }
+  }
+  grpc::Status s = slow.stream().Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(in_order) << "what reached it has no holes";
+  EXPECT_LT(received, static_cast<uint64_t>(kBatches) * kTradesPerBatch);
 }
 
 }  // namespace

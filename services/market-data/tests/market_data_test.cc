@@ -236,6 +236,21 @@ TEST(SubscriberFilter, RejectsUnknownKindAndMatchesLists) {
   EXPECT_EQ(f->name, "anonymous");
 }
 
+TEST(SubscriberFilter, AcceptsCoalesceUpToTheCapAndRejectsAbove) {
+  tickmesh::v1::SubscribeRequest req;
+  auto f = SubscriberFilter::FromRequest(req);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->coalesce_ms, 0u) << "default: every batch as soon as it is published";
+  req.set_coalesce_ms(kMaxCoalesceMs);
+  f = SubscriberFilter::FromRequest(req);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->coalesce_ms, kMaxCoalesceMs);
+  req.set_coalesce_ms(kMaxCoalesceMs + 1);
+  f = SubscriberFilter::FromRequest(req);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("coalesce_ms"), std::string::npos) << f.status();
+}
+
 TEST(MarketData, ValidateOptionsNamesTheOption) {
   MarketDataOptions o;
   o.candle_intervals_s = {1, 1};
