@@ -276,4 +276,11 @@ grpc::ServerUnaryReactor* PersistenceGrpc::QueryPnl(grpc::CallbackServerContext*
   return RunQuery(queries_, c, "pnl", req, resp, persistence::QueryPnl);
 }
 
+grpc::ServerUnaryReactor* PersistenceGrpc::QueryStrategyPositions(
+    grpc::CallbackServerContext* c, const v1::QueryStrategyPositionsRequest* req,
+    v1::QueryStrategyPositionsResponse* resp) {
+  return RunQuery(queries_, c, "strategy_positions", req, resp,
+                  persistence::QueryStrategyPositions);
+}
+
 }  // namespace tickmesh::persistence

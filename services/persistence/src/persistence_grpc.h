@@ -56,6 +56,9 @@ class PersistenceGrpc final : public v1::PersistenceService::CallbackService {
   grpc::ServerUnaryReactor* QueryPnl(grpc::CallbackServerContext* context,
                                      const v1::QueryPnlRequest* request,
                                      v1::QueryPnlResponse* response) override;
+  grpc::ServerUnaryReactor* QueryStrategyPositions(
+      grpc::CallbackServerContext* context, const v1::QueryStrategyPositionsRequest* request,
+      v1::QueryStrategyPositionsResponse* response) override;
 
   // Starts the drain described above and returns at once (thread-safe, idempotent). The gRPC
   // server's Shutdown then waits for the streams to finish.

@@ -1,6 +1,8 @@
 #include "queries.h"
 
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -353,6 +355,18 @@ void PnlAccumulator::Add(v1::Side side, int64_t price_e8, int64_t qty_e8, int64_
   }
 }
 
+int64_t PnlAccumulator::position_e8() const {
+  if (position_e8_ > INT64_MAX) return INT64_MAX;
+  if (position_e8_ < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(position_e8_);
+}
+
+int64_t PnlAccumulator::avg_entry_price_e8() const {
+  if (position_e8_ == 0) return 0;
+  const __int128 avg = cost_e16_ / (position_e8_ > 0 ? position_e8_ : -position_e8_);
+  return avg > INT64_MAX ? INT64_MAX : avg < 0 ? 0 : static_cast<int64_t>(avg);
+}
+
 void PnlAccumulator::Fill(v1::SymbolPnl* out) const {
   out->set_realized_pnl_e8(static_cast<int64_t>(realized_e16_ / 100000000));
   out->set_fees_e8(fees_e8_);
@@ -417,6 +431,107 @@ absl::StatusOr<v1::QueryPnlResponse> QueryPnl(Store& store, const v1::QueryPnlRe
     after_ts = Int(last[2]);
   }
   flush();
+  return resp;
+}
+
+absl::StatusOr<v1::QueryStrategyPositionsResponse> QueryStrategyPositions(
+    Store& store, const v1::QueryStrategyPositionsRequest& req) {
+  absl::Status st = CheckRange("time", req.time());
+  if (!st.ok()) return st;
+  const std::string buy = std::to_string(static_cast<int>(v1::SIDE_BUY));
+  const std::string sell = std::to_string(static_cast<int>(v1::SIDE_SELL));
+  const std::string signed_qty =
+      absl::StrCat("CASE WHEN f.side = ", buy, " THEN f.qty_e8 WHEN f.side = ", sell,
+                   " THEN -f.qty_e8 ELSE 0 END");
+  const std::string strategy = "COALESCE(o.strategy, '')";
+  const std::string from = "fills f LEFT JOIN orders o ON o.order_id = f.order_id";
+  auto filter = [&](SqlBuilder& b) {
+    // On the column itself (a fill without a stored order has strategy "", never asked for by
+    // name), so the orders_strategy index can drive the join.
+    b.WhereEq("o.strategy", req.strategy());
+    b.WhereEq("f.venue", req.venue());
+    b.WhereEq("f.symbol", req.symbol());
+  };
+
+  // Net and opening quantities: one aggregate in the database over every fill before `to`.
+  v1::QueryStrategyPositionsResponse resp;
+  {
+    SqlBuilder b;
+    const std::string range_from = b.Param(req.time().from_unix_ns());
+    filter(b);
+    if (req.time().to_unix_ns() != 0) {
+      b.Where(absl::StrCat("f.unix_ns < ", b.Param(req.time().to_unix_ns())));
+    }
+    const std::string where = b.WhereClause();
+    const std::string lim = b.Param(static_cast<int64_t>(kMaxPageLimit) + 1);
+    auto rows = store.Query(
+        b.Build("strategy_positions",
+                absl::StrCat("SELECT ", strategy, ", f.venue, f.symbol, CAST(SUM(", signed_qty,
+                             ") AS BIGINT), CAST(SUM(CASE WHEN f.unix_ns < ", range_from, " THEN ",
+                             signed_qty, " ELSE 0 END) AS BIGINT) FROM ", from, where, " GROUP BY ",
+                             strategy, ", f.venue, f.symbol ORDER BY 1, 2, 3 LIMIT ", lim)));
+    if (!rows.ok()) return rows.status();
+    if (rows->size() > kMaxPageLimit) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "more than ", kMaxPageLimit,
+          " (strategy, venue, symbol) with fills; filter by strategy, venue or symbol"));
+    }
+    for (const SqlRow& row : *rows) {
+      v1::StrategyPosition* p = resp.add_positions();
+      p->set_strategy(Text(row[0]));
+      p->set_venue(Text(row[1]));
+      p->set_symbol(Text(row[2]));
+      p->set_net_qty_e8(Int(row[3]));
+      p->set_opening_qty_e8(Int(row[4]));
+    }
+  }
+  if (resp.positions_size() == 0) return resp;
+
+  // Range fields: walk the range's fills in (unix_ns, fill_id) order, the fills_time index, in
+  // bounded chunks; one accumulator per group (no more groups than the aggregate found).
+  std::map<std::tuple<std::string, std::string, std::string>, PnlAccumulator> acc;
+  constexpr int64_t kChunk = 5000;
+  int64_t after_ts = 0;
+  std::string after_id;
+  bool first = true;
+  while (true) {
+    SqlBuilder b;
+    filter(b);
+    b.WhereTime("f.unix_ns", req.time());
+    if (!first) {
+      const std::string t = b.Param(after_ts);
+      b.Where(absl::StrCat("(f.unix_ns > ", t, " OR (f.unix_ns = ", t, " AND f.fill_id > ",
+                           b.Param(after_id), "))"));
+    }
+    const std::string where = b.WhereClause();
+    const std::string lim = b.Param(kChunk);
+    auto rows = store.Query(
+        b.Build("strategy_pnl",
+                absl::StrCat("SELECT f.unix_ns, f.fill_id, ", strategy,
+                             ", f.venue, f.symbol, f.side, f.price_e8, f.qty_e8, f.fee_e8 FROM ",
+                             from, where, " ORDER BY f.unix_ns, f.fill_id LIMIT ", lim)));
+    if (!rows.ok()) return rows.status();
+    for (const SqlRow& row : *rows) {
+      acc[{Text(row[2]), Text(row[3]), Text(row[4])}].Add(static_cast<v1::Side>(Int(row[5])),
+                                                          Int(row[6]), Int(row[7]), Int(row[8]));
+    }
+    if (rows->size() < static_cast<size_t>(kChunk)) break;
+    after_ts = Int(rows->back()[0]);
+    after_id = Text(rows->back()[1]);
+    first = false;
+  }
+  for (v1::StrategyPosition& p : *resp.mutable_positions()) {
+    auto it = acc.find({p.strategy(), p.venue(), p.symbol()});
+    if (it == acc.end()) continue;
+    v1::SymbolPnl pnl;
+    it->second.Fill(&pnl);
+    p.set_realized_pnl_e8(pnl.realized_pnl_e8());
+    p.set_fees_e8(pnl.fees_e8());
+    p.set_bought_qty_e8(pnl.bought_qty_e8());
+    p.set_sold_qty_e8(pnl.sold_qty_e8());
+    p.set_fill_count(pnl.fill_count());
+    p.set_avg_entry_price_e8(it->second.avg_entry_price_e8());
+  }
   return resp;
 }
 

@@ -40,12 +40,28 @@ absl::StatusOr<v1::QuerySignalsResponse> QuerySignals(Store& store,
 // the range are not considered (the range starts flat). Fees are summed separately, not netted.
 absl::StatusOr<v1::QueryPnlResponse> QueryPnl(Store& store, const v1::QueryPnlRequest& request);
 
+// Per (strategy, venue, symbol), the strategy being that of each fill's order (fills LEFT JOIN
+// orders on order_id; "" when the order is not stored): net and opening quantity from one GROUP BY
+// in the database (every fill before time.to, not read into the service), and the range fields
+// (realised PnL, fees, bought, sold, count, entry price of the resulting position) from a walk of
+// the fills in the range only, in (unix_ns, fill_id) order (the fills_time index), in chunks of
+// 5000 — like QueryPnl, the range starts flat. Ordered by strategy, venue, symbol.
+// INVALID_ARGUMENT for a bad time range; OUT_OF_RANGE beyond kMaxPageLimit groups (filter by
+// strategy, venue or symbol); an error when a sum overflows int64 (the database refuses
+// it); UNAVAILABLE when the database is down. I/O.
+absl::StatusOr<v1::QueryStrategyPositionsResponse> QueryStrategyPositions(
+    Store& store, const v1::QueryStrategyPositionsRequest& request);
+
 // Average-cost PnL over fills already ordered by time (exposed for unit tests).
 class PnlAccumulator {
  public:
   void Add(v1::Side side, int64_t price_e8, int64_t qty_e8, int64_t fee_e8);
   // Fills the numeric fields of `out` (not venue/symbol).
   void Fill(v1::SymbolPnl* out) const;
+  // Signed open position and its average entry price (cost / |position|, truncated; 0 when
+  // flat), saturated to int64.
+  int64_t position_e8() const;
+  int64_t avg_entry_price_e8() const;
 
  private:
   __int128 position_e8_ = 0;   // signed

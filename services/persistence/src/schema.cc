@@ -108,7 +108,12 @@ std::vector<Migration> Build(Dialect d) {
   const char* bytes = d == Dialect::kPostgres ? "BYTEA" : "BLOB";
   Migration v1{1, "initial schema", {}};
   for (const char* s : kV1) v1.statements.push_back(absl::StrReplaceAll(s, {{"{BYTES}", bytes}}));
-  return {v1};
+  // Version 2: orders by strategy, for QueryStrategyPositions filtered by strategy (the orders of
+  // one strategy, then their fills through fills_order).
+  Migration v2{2,
+               "orders by strategy",
+               {"CREATE INDEX IF NOT EXISTS orders_strategy ON orders (strategy, order_id)"}};
+  return {v1, v2};
 }
 
 std::vector<TableSpec> BuildSpecs() {

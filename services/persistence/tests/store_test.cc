@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -87,10 +88,11 @@ tickmesh::testing::PostgresServer* StoreTest::pg_ = nullptr;
 TEST_P(StoreTest, MigrationsAreAppliedOnceAndIdempotent) {
   auto other = factory_();
   ASSERT_TRUE(other->Connect().ok());
-  auto rows = store_->Query({"m", "SELECT version FROM schema_migrations", {}});
+  auto rows = store_->Query({"m", "SELECT version FROM schema_migrations ORDER BY version", {}});
   ASSERT_TRUE(rows.ok()) << rows.status();
-  ASSERT_EQ(rows->size(), 1u);
+  ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ(std::get<int64_t>((*rows)[0][0]), 1);
+  EXPECT_EQ(std::get<int64_t>((*rows)[1][0]), 2);
 }
 
 TEST_P(StoreTest, ResubmittedRecordsAreStoredOnce) {
@@ -360,6 +362,111 @@ TEST_P(StoreTest, PnlWalksMoreFillsThanOneChunk) {
   ASSERT_EQ(r->symbols_size(), 1);
   EXPECT_EQ(r->symbols(0).fill_count(), 6000u);
   EXPECT_EQ(r->symbols(0).realized_pnl_e8(), 3000 * kE8);
+}
+
+v1::Record StrategyOrder(const std::string& order_id, const std::string& strategy,
+                         const std::string& symbol) {
+  v1::Record r = OrderRecord(order_id, symbol, v1::ORDER_STATUS_FILLED, 1, kT0);
+  r.mutable_order()->set_strategy(strategy);
+  return r;
+}
+
+TEST_P(StoreTest, StrategyPositionsNetFillsByTheirOrdersStrategy) {
+  const int64_t day = kT0 + 100;  // range start: fills before it are the opening position
+  ASSERT_TRUE(
+      Write({StrategyOrder("oa1", "alpha", "BTC-USD"), StrategyOrder("oa2", "alpha", "ETH-USD"),
+             StrategyOrder("ob1", "beta", "BTC-USD"),
+             // alpha BTC: long 2 carried in, +1 @130, -3 @120 today: flat.
+             FillRecord("f1", "oa1", "BTC-USD", v1::SIDE_BUY, 100 * kE8, 2 * kE8, kT0),
+             FillRecord("f2", "oa1", "BTC-USD", v1::SIDE_BUY, 130 * kE8, kE8, day, 3),
+             FillRecord("f3", "oa1", "BTC-USD", v1::SIDE_SELL, 120 * kE8, 3 * kE8, day + 1, 4),
+             // alpha ETH, all today: +2 @10, +2 @20, -1 @30: long 3 @15, +15 realised.
+             FillRecord("f4", "oa2", "ETH-USD", v1::SIDE_BUY, 10 * kE8, 2 * kE8, day + 2),
+             FillRecord("f5", "oa2", "ETH-USD", v1::SIDE_BUY, 20 * kE8, 2 * kE8, day + 3),
+             FillRecord("f6", "oa2", "ETH-USD", v1::SIDE_SELL, 30 * kE8, kE8, day + 4),
+             // beta BTC: short 1 carried in, nothing today.
+             FillRecord("f7", "ob1", "BTC-USD", v1::SIDE_SELL, 100 * kE8, kE8, kT0 + 1),
+             // A fill whose order is not stored counts under strategy "".
+             FillRecord("f8", "o-unknown", "BTC-USD", v1::SIDE_BUY, 100 * kE8, kE8, day)})
+          .ok());
+  v1::QueryStrategyPositionsRequest req;
+  req.mutable_time()->set_from_unix_ns(day);
+  auto r = QueryStrategyPositions(*store_, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->positions_size(), 4);
+  const v1::StrategyPosition& unknown = r->positions(0);
+  EXPECT_EQ(unknown.strategy(), "");
+  EXPECT_EQ(unknown.net_qty_e8(), kE8);
+  const v1::StrategyPosition& ab = r->positions(1);
+  EXPECT_EQ(ab.strategy(), "alpha");
+  EXPECT_EQ(ab.symbol(), "BTC-USD");
+  EXPECT_EQ(ab.venue(), "sim");
+  EXPECT_EQ(ab.net_qty_e8(), 0);  // listed although flat
+  EXPECT_EQ(ab.opening_qty_e8(), 2 * kE8);
+  EXPECT_EQ(ab.bought_qty_e8(), kE8);
+  EXPECT_EQ(ab.sold_qty_e8(), 3 * kE8);
+  EXPECT_EQ(ab.fees_e8(), 7);
+  EXPECT_EQ(ab.fill_count(), 2u);
+  // Walked from flat: +1 @130 then -3 @120 realises -10 and leaves short 2 @120.
+  EXPECT_EQ(ab.realized_pnl_e8(), -10 * kE8);
+  EXPECT_EQ(ab.avg_entry_price_e8(), 120 * kE8);
+  const v1::StrategyPosition& ae = r->positions(2);
+  EXPECT_EQ(ae.symbol(), "ETH-USD");
+  EXPECT_EQ(ae.net_qty_e8(), 3 * kE8);
+  EXPECT_EQ(ae.opening_qty_e8(), 0);
+  EXPECT_EQ(ae.realized_pnl_e8(), 15 * kE8);
+  EXPECT_EQ(ae.avg_entry_price_e8(), 15 * kE8);
+  EXPECT_EQ(ae.fill_count(), 3u);
+  const v1::StrategyPosition& bb = r->positions(3);
+  EXPECT_EQ(bb.strategy(), "beta");
+  EXPECT_EQ(bb.net_qty_e8(), -kE8);
+  EXPECT_EQ(bb.opening_qty_e8(), -kE8);
+  EXPECT_EQ(bb.fill_count(), 0u);
+  EXPECT_EQ(bb.realized_pnl_e8(), 0);
+
+  // Filters: one strategy; the range end bounds the net quantity too.
+  req.set_strategy("alpha");
+  req.set_symbol("ETH-USD");
+  req.mutable_time()->set_to_unix_ns(day + 4);
+  r = QueryStrategyPositions(*store_, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->positions_size(), 1);
+  EXPECT_EQ(r->positions(0).net_qty_e8(), 4 * kE8);
+  EXPECT_EQ(r->positions(0).fill_count(), 2u);
+  EXPECT_EQ(r->positions(0).realized_pnl_e8(), 0);
+
+  req.mutable_time()->set_to_unix_ns(day - 1);
+  req.mutable_time()->set_from_unix_ns(day);
+  EXPECT_EQ(QueryStrategyPositions(*store_, req).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreTest, StrategyPnlWalksMoreFillsThanOneChunkWithoutSkippingTies) {
+  ASSERT_TRUE(
+      Write({StrategyOrder("oa", "alpha", "BTC-USD"), StrategyOrder("ob", "beta", "BTC-USD")})
+          .ok());
+  std::vector<v1::Record> batch;
+  for (int i = 0; i < 6000; ++i) {
+    // Two fills share each timestamp (one per strategy), so the 5000-row chunk boundary splits
+    // a tie; each strategy alternates buy @100 / sell @101.
+    const int k = i / 2;
+    char id[16];
+    std::snprintf(id, sizeof(id), "f%05d", i);
+    batch.push_back(FillRecord(id, i % 2 == 0 ? "oa" : "ob", "BTC-USD",
+                               k % 2 == 0 ? v1::SIDE_BUY : v1::SIDE_SELL,
+                               (k % 2 == 0 ? 100 : 101) * kE8, kE8, kT0 + (i + 1) / 2));
+  }
+  ASSERT_TRUE(Write(batch).ok());
+  v1::QueryStrategyPositionsRequest req;
+  req.mutable_time()->set_from_unix_ns(kT0);
+  auto r = QueryStrategyPositions(*store_, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->positions_size(), 2);
+  for (const v1::StrategyPosition& p : r->positions()) {
+    EXPECT_EQ(p.fill_count(), 3000u) << p.strategy();
+    EXPECT_EQ(p.net_qty_e8(), 0) << p.strategy();
+    EXPECT_EQ(p.realized_pnl_e8(), 1500 * kE8) << p.strategy();
+  }
 }
 
 #ifdef TICKMESH_WITH_POSTGRES
