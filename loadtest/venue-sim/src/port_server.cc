@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "rest_limits.h"
 #include "tickmesh/runtime/log.h"
 
 namespace tickmesh::venue_sim {
@@ -272,22 +273,35 @@ class PortServer::Impl {
   RestReply Route(const RestRequest& r) {
     if (r.path == "/sim/fault") return Fault(r);
     if (r.path == "/sim/state") {
-      return {200, absl::StrCat("{\"venue\":\"", venue_->name(), "\",\"ws_connections\":",
-                                ws_.size(), ",\"rest_requests\":", owner_->rest_requests_,
-                                ",\"rate_limit_remaining\":", owner_->faults_.rate_limit_remaining,
-                                ",\"latency_ms\":", owner_->faults_.latency_ms, ",",
-                                venue_->StateJson(), "}")};
+      return {200, absl::StrCat(
+                       "{\"venue\":\"", venue_->name(), "\",\"ws_connections\":", ws_.size(),
+                       ",\"rest_requests\":", owner_->rest_requests_,
+                       ",\"rate_limit_remaining\":", owner_->faults_.rate_limit_remaining,
+                       ",\"latency_ms\":", owner_->faults_.latency_ms,
+                       ",\"limit_refusals\":", owner_->limits_ ? owner_->limits_->refusals() : 0,
+                       ",", venue_->StateJson(), "}")};
     }
     if (r.path.rfind("/sim/", 0) != 0) {
       ++owner_->rest_requests_;
-      PortFaults& f = owner_->faults_;
-      if (f.rate_limit_remaining > 0) {
-        --f.rate_limit_remaining;
-        return venue_->RateLimitReply();
-      }
-      if (f.rate_limit_every > 0 && owner_->rest_requests_ % f.rate_limit_every == 0) {
-        return venue_->RateLimitReply();
-      }
+      RestReply reply = Limited(r);
+      if (owner_->limits_) owner_->limits_->Decorate(r, &reply);
+      return reply;
+    }
+    return venue_->HandleRest(r);
+  }
+
+  // A venue REST request through the injected faults and the venue's rate limits.
+  RestReply Limited(const RestRequest& r) {
+    PortFaults& f = owner_->faults_;
+    if (f.rate_limit_remaining > 0) {
+      --f.rate_limit_remaining;
+      return venue_->RateLimitReply();
+    }
+    if (f.rate_limit_every > 0 && owner_->rest_requests_ % f.rate_limit_every == 0) {
+      return venue_->RateLimitReply();
+    }
+    if (owner_->limits_) {
+      if (auto refused = owner_->limits_->Charge(r)) return std::move(*refused);
     }
     return venue_->HandleRest(r);
   }
@@ -393,6 +407,8 @@ PortServer::PortServer(std::unique_ptr<Impl> impl, int port, PortFaults faults)
     : impl_(std::move(impl)), port_(port), faults_(faults) {}
 
 PortServer::~PortServer() = default;
+
+void PortServer::SetLimits(std::unique_ptr<RestLimits> limits) { limits_ = std::move(limits); }
 
 void PortServer::Start() { asio::co_spawn(impl_->io_, impl_->Accept(), asio::detached); }
 

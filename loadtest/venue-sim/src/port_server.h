@@ -84,6 +84,8 @@ class VenueEndpoint {
   virtual std::string StateJson() const = 0;
 };
 
+class RestLimits;  // rest_limits.h
+
 struct PortFaults {
   int64_t rate_limit_remaining = 0;  // next N REST requests get RateLimitReply()
   int64_t rate_limit_every = 0;      // every Nth REST request gets it (0 = off)
@@ -106,6 +108,9 @@ class PortServer {
   // Closes every WebSocket connection now (fault "disconnect"); returns how many.
   int DropWebSockets();
   PortFaults& faults() { return faults_; }
+  // The venue's REST rate limits (rest_limits.h): every REST request is charged (or refused) and
+  // every reply gets the usage headers. None = not limited. Before Start().
+  void SetLimits(std::unique_ptr<RestLimits> limits);
   size_t ws_connections() const;
   uint64_t rest_requests() const { return rest_requests_; }
 
@@ -115,6 +120,7 @@ class PortServer {
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
   PortFaults faults_;
+  std::unique_ptr<RestLimits> limits_;
   uint64_t rest_requests_ = 0;
   friend class Impl;
 };

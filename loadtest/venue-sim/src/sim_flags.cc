@@ -50,6 +50,19 @@ ABSL_FLAG(int64_t, fault_gap_every_ms, 0,
 ABSL_FLAG(int64_t, fault_malformed_every_ms, 0,
           "Send a malformed frame to every WebSocket connection this often (0 = off).");
 
+ABSL_FLAG(int64_t, binance_weight_limit, 0,
+          "Binance request weight per --binance_weight_interval; past it HTTP 429 -1003 with "
+          "Retry-After. 0 = counted and reported (X-MBX-USED-WEIGHT-*), never refused.");
+ABSL_FLAG(std::string, binance_weight_interval, "1M",
+          "Binance weight interval <n><S|M|H|D> (fixed intervals; the header suffix), e.g. 1M, "
+          "10S.");
+ABSL_FLAG(int64_t, binance_order_limit_10s, 0,
+          "Binance new orders per 10 s; past it HTTP 429 -1015. 0 = counted and reported "
+          "(X-MBX-ORDER-COUNT-10S / -1D), never refused.");
+ABSL_FLAG(int64_t, bybit_limit_per_s, 0,
+          "Bybit requests per second per private endpoint; past it retCode 10006. 0 = the "
+          "documented defaults reported in X-Bapi-Limit* headers, never refused.");
+
 namespace tickmesh::venue_sim {
 
 absl::StatusOr<SimOptions> OptionsFromFlags() {
@@ -99,6 +112,11 @@ absl::StatusOr<SimOptions> OptionsFromFlags() {
     }
     *out = *v;
   }
+  o.limits.binance_weight_limit = absl::GetFlag(FLAGS_binance_weight_limit);
+  o.limits.binance_weight_interval = absl::GetFlag(FLAGS_binance_weight_interval);
+  o.limits.binance_order_limit_10s = absl::GetFlag(FLAGS_binance_order_limit_10s);
+  o.limits.bybit_limit_per_s = absl::GetFlag(FLAGS_bybit_limit_per_s);
+  if (absl::Status st = ValidateRestLimits(o.limits); !st.ok()) return st;
   o.faults.latency_ms = absl::GetFlag(FLAGS_fault_latency_ms);
   o.faults.rate_limit_every = absl::GetFlag(FLAGS_fault_rate_limit_every);
   o.disconnect_every_ms = absl::GetFlag(FLAGS_fault_disconnect_every_ms);

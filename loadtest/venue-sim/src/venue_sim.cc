@@ -72,6 +72,7 @@ absl::StatusOr<std::unique_ptr<VenueSim>> VenueSim::Start(SimOptions options) {
         "no venue enabled (set --binance_port, --kraken_port or --bybit_port >= 0)");
   }
   if (options.accounts.empty()) return absl::InvalidArgumentError("no accounts");
+  if (absl::Status st = ValidateRestLimits(options.limits); !st.ok()) return st;
   auto map = venues::SymbolMap::Create(options.symbols);
   if (!map.ok()) return map.status();
   std::unique_ptr<VenueSim> sim(new VenueSim());
@@ -120,6 +121,8 @@ absl::StatusOr<std::unique_ptr<VenueSim>> VenueSim::Start(SimOptions options) {
         PortServer::Create(impl.io, options.host, w.port, v.endpoint.get(), options.faults);
     if (!server.ok()) return server.status();
     v.server = *std::move(server);
+    v.server->SetLimits(std::make_unique<RestLimits>(std::string(venues::VenueName(w.venue)),
+                                                     options.limits, &WallMs));
     impl.venues.push_back(std::move(v));
   }
   for (SimVenue& v : impl.venues) v.server->Start();

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "market.h"
 #include "port_server.h"
+#include "rest_limits.h"
 #include "tickmesh/venues/venue.h"
 #include "venue_common.h"
 
@@ -52,6 +53,8 @@ struct SimOptions {
   FeeSchedule fees;
   // Faults for the whole run: REST latency, every Nth REST request rate-limited.
   PortFaults faults;
+  // The venues' REST rate limits (usage headers always; refusals only when set; rest_limits.h).
+  RestLimitOptions limits;
   // Periodic faults on every venue (0 = off): drop all WebSockets, inject a sequence gap
   // (Binance) / dropped book update (Kraken), send one malformed frame to every connection.
   int64_t disconnect_every_ms = 0;
