@@ -63,7 +63,7 @@ int Main() {
   // Paced: does the generator keep the schedule at `rate`?
   {
     Sink sink(spec);
-    auto shape = LoadShape::Create({{seconds, rate, rate}});
+    auto shape = LoadShape::Create({{seconds, rate, rate, ""}});
     const int64_t start = runtime::NowUnixNs() + 1000000;
     GeneratorStats st = RunOpenLoop(*shape, start, GeneratorOptions{}, std::ref(sink));
     const double elapsed = double(runtime::NowUnixNs() - start) / 1e9;
@@ -81,7 +81,7 @@ int Main() {
   double capacity = 0;
   {
     Sink sink(spec);
-    auto shape = LoadShape::Create({{seconds, 1e7, 1e7}});
+    auto shape = LoadShape::Create({{seconds, 1e7, 1e7, ""}});
     const int64_t start = runtime::NowUnixNs();
     std::atomic<bool> stop{false};
     GeneratorOptions opts;

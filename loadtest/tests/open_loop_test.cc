@@ -30,7 +30,7 @@ struct StalledTarget {
 TEST(OpenLoop, StalledTargetIsChargedForEveryRequestDueDuringTheStall) {
   // 1 000 requests/s for 1 s. A closed-loop tester would measure one slow request; measured from
   // the intended send time, every request that fell due during the 300 ms stall waited for it.
-  auto shape = LoadShape::Create({{1, 1000, 1000}});
+  auto shape = LoadShape::Create({{1, 1000, 1000, ""}});
   ASSERT_TRUE(shape.ok());
   const int64_t start = NowUnixNs() + 10'000'000;
   StalledTarget target{start};
@@ -63,7 +63,7 @@ TEST(OpenLoop, StalledTargetIsChargedForEveryRequestDueDuringTheStall) {
 }
 
 TEST(OpenLoop, HandsOverIntendedTimesExactlyOnTheSchedule) {
-  auto shape = LoadShape::Create({{0.2, 0, 2000}, {0.1, 500, 500}});
+  auto shape = LoadShape::Create({{0.2, 0, 2000, ""}, {0.1, 500, 500, ""}});
   ASSERT_TRUE(shape.ok());
   const int64_t start = NowUnixNs();
   std::vector<int64_t> seen;
@@ -80,7 +80,7 @@ TEST(OpenLoop, HandsOverIntendedTimesExactlyOnTheSchedule) {
 }
 
 TEST(OpenLoop, MinIntervalHandsOverDueEventsTogetherWithTheirIntendedTimes) {
-  auto shape = LoadShape::Create({{0.2, 2000, 2000}});
+  auto shape = LoadShape::Create({{0.2, 2000, 2000, ""}});
   ASSERT_TRUE(shape.ok());
   const int64_t start = NowUnixNs();
   GeneratorOptions opts;
@@ -101,7 +101,7 @@ TEST(OpenLoop, MinIntervalHandsOverDueEventsTogetherWithTheirIntendedTimes) {
 }
 
 TEST(OpenLoop, StopsWhenAskedAndSaysSo) {
-  auto shape = LoadShape::Create({{60, 100, 100}});
+  auto shape = LoadShape::Create({{60, 100, 100, ""}});
   ASSERT_TRUE(shape.ok());
   std::atomic<bool> stop{false};
   GeneratorOptions opts;

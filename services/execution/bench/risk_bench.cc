@@ -54,8 +54,9 @@ void BM_RiskAndRateLimit(benchmark::State& state) {
   PaperVenue venue({});
   Portfolio account(1'000'000 * E8);
   int64_t clock_ns = 1;
-  RiskBook book(AllRules(), StrategyLimits{.named = {{"momentum", AllRules()}}}, 0,
-                [&] { return clock_ns; });
+  StrategyLimits limits;
+  limits.named = {{"momentum", AllRules()}};
+  RiskBook book(AllRules(), limits, 0, [&] { return clock_ns; });
   const MarkFn mark = [&](const std::string& v, const std::string& s) { return venue.Mid(v, s); };
   std::vector<VenueFill> ignored;
   for (int i = 0; i < kInstruments; ++i) {

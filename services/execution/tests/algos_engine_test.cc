@@ -349,7 +349,9 @@ TEST_F(AlgosEngineTest, ParentEventsShareTheEngineEventPath) {
   ASSERT_EQ(Order("tw").status(), v1::ORDER_STATUS_FILLED);
   int parent_events = 0;
   for (size_t i = 0; i < seen.size(); ++i) {
-    if (i > 0) EXPECT_EQ(seen[i].seq(), seen[i - 1].seq() + 1);
+    if (i > 0) {
+      EXPECT_EQ(seen[i].seq(), seen[i - 1].seq() + 1);
+    }
     if (seen[i].order().client_order_id() == "tw") {
       ++parent_events;
       EXPECT_FALSE(seen[i].has_fill());

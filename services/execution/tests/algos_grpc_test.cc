@@ -237,7 +237,9 @@ TEST_F(AlgosGrpcTest, ParentsAreListedStreamedAndLinkedToTheirChildren) {
   int parents = 0;
   for (int i = 0; i < all.orders_size(); ++i) {
     if (all.orders(i).order_id() == parent_id) ++parents;
-    if (i > 0) EXPECT_GE(all.orders(i - 1).created_unix_ns(), all.orders(i).created_unix_ns());
+    if (i > 0) {
+      EXPECT_GE(all.orders(i - 1).created_unix_ns(), all.orders(i).created_unix_ns());
+    }
   }
   EXPECT_EQ(parents, 1);
   EXPECT_EQ(all.orders(all.orders_size() - 1).client_order_id(), "warm");
