@@ -12,6 +12,7 @@
 namespace tickmesh::execution {
 
 bool ConflatingBuffer::Put(std::string key, std::string value) {
+  bool was_empty = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = pending_.find(key);
@@ -19,10 +20,12 @@ bool ConflatingBuffer::Put(std::string key, std::string value) {
       it->second = std::move(value);
     } else {
       if (pending_.size() >= max_keys_) return false;
+      was_empty = pending_.empty();
       pending_.emplace(std::move(key), std::move(value));
     }
   }
-  cv_.notify_one();
+  // WaitNonEmpty only waits while nothing is pending: later Puts need not wake anyone.
+  if (was_empty) cv_.notify_one();
   return true;
 }
 
@@ -60,9 +63,11 @@ void ConflatingBuffer::Wake() { cv_.notify_all(); }
 
 class CacheWriter::Impl {
  public:
-  Impl(ConflatingBuffer* buffer, const std::string& address, std::function<void(bool)> on_state)
+  Impl(ConflatingBuffer* buffer, const std::string& address, std::function<void(bool)> on_state,
+       absl::Duration flush_interval)
       : buffer_(buffer),
         on_state_(std::move(on_state)),
+        flush_interval_(std::max(flush_interval, absl::ZeroDuration())),
         stub_(tickmesh::v1::CacheService::NewStub(tickmesh::runtime::MakeChannel(address))),
         writes_(tickmesh::runtime::CounterFamily(
                     tickmesh::runtime::MetricPrefix("execution") + "cache_writes_total",
@@ -85,7 +90,11 @@ class CacheWriter::Impl {
   void Stop(absl::Duration flush_timeout) {
     if (!thread_.joinable()) return;
     flush_deadline_ = absl::Now() + flush_timeout;
-    stop_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      stop_.store(true);
+    }
+    stop_cv_.notify_all();
     buffer_->Wake();
     thread_.join();
   }
@@ -94,9 +103,11 @@ class CacheWriter::Impl {
   uint64_t errors() const { return error_count_.load(); }
 
  private:
-  // One MSet of up to 1000 entries; returns false on error (entries restored).
+  static constexpr size_t kMaxBatch = 1000;  // entries per MSet
+
+  // One MSet of up to kMaxBatch entries; returns false on error (entries restored).
   bool WriteOnce(absl::Duration timeout) {
-    auto entries = buffer_->Take(1000);
+    auto entries = buffer_->Take(kMaxBatch);
     if (entries.empty()) return true;
     tickmesh::v1::MSetRequest req;
     for (const auto& [k, v] : entries) {
@@ -131,16 +142,27 @@ class CacheWriter::Impl {
     up_ = up;
   }
 
+  // Sleeps `d` unless Stop() comes first; returns false when stopping. Puts do not wake it.
+  bool SleepUnlessStopped(absl::Duration d) {
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    return !stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(d), [&] { return stop_.load(); });
+  }
+
   void Loop() {
     while (!stop_.load()) {
       if (!buffer_->WaitNonEmpty(absl::Milliseconds(200))) continue;
+      // Linger: let more (conflated) updates join this MSet (not when a full one is pending
+      // already). Stop() cuts it short.
+      if (flush_interval_ > absl::ZeroDuration() && buffer_->size() < kMaxBatch &&
+          !SleepUnlessStopped(flush_interval_)) {
+        break;
+      }
       if (WriteOnce(absl::Seconds(1))) {
         backoff_.Reset();
         continue;
       }
       // Pause before retrying, waking early only for Stop().
-      const absl::Time until = absl::Now() + backoff_.Next();
-      while (!stop_.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(20));
+      (void)SleepUnlessStopped(backoff_.Next());
     }
     // Last flush, bounded.
     while (buffer_->size() > 0 && absl::Now() < flush_deadline_) {
@@ -150,6 +172,7 @@ class CacheWriter::Impl {
 
   ConflatingBuffer* buffer_;
   std::function<void(bool)> on_state_;
+  const absl::Duration flush_interval_;
   bool state_known_ = false;  // writer thread only
   bool up_ = false;           // writer thread only
   std::unique_ptr<tickmesh::v1::CacheService::Stub> stub_;
@@ -157,16 +180,18 @@ class CacheWriter::Impl {
   prometheus::Counter& errors_;
   prometheus::Counter& dropped_;
   tickmesh::runtime::Backoff backoff_;
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_{false};  // set under stop_mu_ (for stop_cv_ waits)
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
   std::atomic<uint64_t> error_count_{0};
   absl::Time flush_deadline_ = absl::InfinitePast();
   std::thread thread_;
 };
 
 CacheWriter::CacheWriter(const std::string& cache_address, std::function<void(bool)> on_state,
-                         size_t max_keys)
+                         size_t max_keys, absl::Duration flush_interval)
     : buffer_(max_keys),
-      impl_(std::make_unique<Impl>(&buffer_, cache_address, std::move(on_state))) {}
+      impl_(std::make_unique<Impl>(&buffer_, cache_address, std::move(on_state), flush_interval)) {}
 
 CacheWriter::~CacheWriter() { Stop(absl::ZeroDuration()); }
 

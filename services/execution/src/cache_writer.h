@@ -1,6 +1,11 @@
 // CacheWriter: writes the latest balances and positions to the cache service (CacheService.MSet,
 // TTL 0) from a background thread, never blocking the order path.
 //
+// Linger: after the first entry becomes pending the writer waits `flush_interval` (0 = not at
+// all) collecting more updates, then sends them in one MSet (up to 1000 entries per call), so a
+// burst of fills costs one RPC instead of one per fill; a key updated several times in the
+// interval is written once, with its latest value. Stop() does not wait out the interval.
+//
 // Queue policy: conflation. Put() keeps only the latest value per key, so the pending set is
 // bounded by the number of distinct keys; past max_keys distinct pending keys a Put for a new key
 // is dropped and counted (dropped_total). A failed MSet puts its entries back unless a newer
@@ -51,17 +56,20 @@ class ConflatingBuffer {
 class CacheWriter {
  public:
   // Connects lazily to `cache_address` (host:port). `on_state(up)` (optional) is called when
-  // writes start succeeding / failing. Exports tickmesh_execution_cache_writes_total,
-  // _cache_write_errors_total, _cache_dropped_total.
+  // writes start succeeding / failing. `flush_interval` is the linger above (negative = 0).
+  // Exports tickmesh_execution_cache_writes_total, _cache_write_errors_total,
+  // _cache_dropped_total.
   explicit CacheWriter(const std::string& cache_address,
-                       std::function<void(bool)> on_state = nullptr, size_t max_keys = 100'000);
+                       std::function<void(bool)> on_state = nullptr, size_t max_keys = 100'000,
+                       absl::Duration flush_interval = absl::ZeroDuration());
   ~CacheWriter();  // Stop()s.
 
   // Queues the latest value of `key` (non-blocking).
   void Put(std::string key, std::string value);
 
   void Start();
-  // Tries a last flush (bounded by `flush_timeout`), then joins the thread. Idempotent.
+  // Ends any linger or retry pause at once, tries a last flush of everything pending (bounded by
+  // `flush_timeout`), then joins the thread. Idempotent.
   void Stop(absl::Duration flush_timeout);
 
   uint64_t errors() const;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -61,6 +62,53 @@ std::string StatusLabel(tickmesh::v1::OrderStatus s) {
   if (name.rfind("ORDER_STATUS_", 0) == 0) name = name.substr(13);
   return absl::AsciiStrToLower(name);
 }
+
+// One labelled child of a metric family, looked up on first use and then kept: the label-map hash
+// under the family's lock happens once, not once per event, and (as with a direct Family::Add) the
+// series only appears once it is first used. Safe from any thread (Family::Add is idempotent).
+template <typename T>
+class LazyChild {
+ public:
+  LazyChild(prometheus::Family<T>& family, std::string name, std::string value)
+      : family_(family), name_(std::move(name)), value_(std::move(value)) {}
+  T& Get() {
+    T* child = child_.load(std::memory_order_acquire);
+    if (child == nullptr) {
+      child = &family_.Add({{name_, value_}});
+      child_.store(child, std::memory_order_release);
+    }
+    return *child;
+  }
+
+ private:
+  prometheus::Family<T>& family_;
+  const std::string name_, value_;
+  std::atomic<T*> child_{nullptr};
+};
+
+// book_events_total{result}: index of each result.
+enum BookResult : size_t {
+  kBookOk,
+  kBookGap,
+  kBookStale,
+  kBookOverflow,
+  kBookInvalid,
+  kBookResults
+};
+constexpr const char* kBookResultLabels[kBookResults] = {"ok", "gap", "stale", "overflow",
+                                                         "invalid"};
+// signals_total{result}: index of each result.
+enum SignalResult : size_t {
+  kSignalOrdered,
+  kSignalDuplicate,
+  kSignalRejected,
+  kSignalError,
+  kSignalInvalid,
+  kSignalRateLimited,
+  kSignalResults
+};
+constexpr const char* kSignalResultLabels[kSignalResults] = {
+    "ordered", "duplicate", "rejected", "error", "invalid", "rate_limited"};
 
 }  // namespace
 
@@ -175,6 +223,36 @@ struct ExecutionEngine::Metrics {
     return *c;
   }
   std::array<std::atomic<prometheus::Counter*>, 8> orders_by_status{};
+
+  // Per-event label children, looked up once (see LazyChild).
+  prometheus::Counter& BookEvents(BookResult r) { return book_events_by_result[r].Get(); }
+  prometheus::Counter& Signals(SignalResult r) { return signals_by_result[r].Get(); }
+  std::array<LazyChild<prometheus::Counter>, kBookResults> book_events_by_result{
+      LazyChild<prometheus::Counter>(book_events, "result", kBookResultLabels[kBookOk]),
+      LazyChild<prometheus::Counter>(book_events, "result", kBookResultLabels[kBookGap]),
+      LazyChild<prometheus::Counter>(book_events, "result", kBookResultLabels[kBookStale]),
+      LazyChild<prometheus::Counter>(book_events, "result", kBookResultLabels[kBookOverflow]),
+      LazyChild<prometheus::Counter>(book_events, "result", kBookResultLabels[kBookInvalid])};
+  std::array<LazyChild<prometheus::Counter>, kSignalResults> signals_by_result{
+      LazyChild<prometheus::Counter>(signals, "result", kSignalResultLabels[kSignalOrdered]),
+      LazyChild<prometheus::Counter>(signals, "result", kSignalResultLabels[kSignalDuplicate]),
+      LazyChild<prometheus::Counter>(signals, "result", kSignalResultLabels[kSignalRejected]),
+      LazyChild<prometheus::Counter>(signals, "result", kSignalResultLabels[kSignalError]),
+      LazyChild<prometheus::Counter>(signals, "result", kSignalResultLabels[kSignalInvalid]),
+      LazyChild<prometheus::Counter>(signals, "result", kSignalResultLabels[kSignalRateLimited])};
+
+  // position_qty{venue, symbol}, looked up once per instrument (per fill otherwise). Callers hold
+  // the engine lock (ApplyVenueFillLocked), which also guards this map.
+  prometheus::Gauge& Position(const std::string& venue, const std::string& symbol) {
+    auto& by_symbol = positions[venue];
+    auto it = by_symbol.find(symbol);
+    if (it == by_symbol.end()) {
+      it = by_symbol.emplace(symbol, &position_qty.Add({{"venue", venue}, {"symbol", symbol}}))
+               .first;
+    }
+    return *it->second;
+  }
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, prometheus::Gauge*>> positions;
 };
 
 ExecutionEngine::ExecutionEngine(EngineOptions options, OutboxQueue* outbox, CachePut cache_put)
@@ -450,7 +528,7 @@ void ExecutionEngine::ApplyVenueFillLocked(const VenueFill& vf, int64_t now_unix
     metrics_->signal_to_fill.Observe(static_cast<double>(MonotonicNs() - rec->signal_recv_mono_ns) /
                                      1e9);
   }
-  metrics_->position_qty.Add({{"venue", fill->venue()}, {"symbol", fill->symbol()}})
+  metrics_->Position(fill->venue(), fill->symbol())
       .Set(static_cast<double>(portfolio_.PositionQty(fill->venue(), fill->symbol())) / kE8);
   WriteCacheLocked(fill->venue(), fill->symbol(), now_unix_ns);
   if (outbox_ != nullptr) {
@@ -578,7 +656,7 @@ void ExecutionEngine::OnSignalBatch(const tickmesh::v1::SignalBatch& batch) {
         std::lock_guard<std::mutex> lock(mu_);
         ++invalid_signals_;
       }
-      metrics_->signals.Add({{"result", "invalid"}}).Increment();
+      metrics_->Signals(kSignalInvalid).Increment();
       tickmesh::runtime::WarnOnce("execution-invalid-signal", "invalid signal ignored",
                                   {{"signal_id", sig.signal_id()}, {"error", valid.ToString()}});
       continue;
@@ -596,7 +674,7 @@ void ExecutionEngine::OnSignalBatch(const tickmesh::v1::SignalBatch& batch) {
           SubmitSignalOrder(req, std::move(trace), recv_mono);
         },
         [this, id = sig.signal_id()](absl::Status s) {
-          metrics_->signals.Add({{"result", "rate_limited"}}).Increment();
+          metrics_->Signals(kSignalRateLimited).Increment();
           tickmesh::runtime::WarnOnce("execution-signal-rate-limited", "signal order rate limited",
                                       {{"signal_id", id}, {"error", s.ToString()}});
         });
@@ -610,18 +688,19 @@ void ExecutionEngine::SubmitSignalOrder(const OrderRequest& req, tickmesh::v1::T
     std::lock_guard<std::mutex> lock(mu_);
     result = SubmitLocked(req, trace, recv_mono, recv_mono);
   }
-  const char* label = "ordered";
+  SignalResult label = kSignalOrdered;
   if (!result.ok()) {
-    label = result.status().code() == absl::StatusCode::kFailedPrecondition ? "rejected" : "error";
-    if (label[0] == 'e') {
+    const bool rejected = result.status().code() == absl::StatusCode::kFailedPrecondition;
+    label = rejected ? kSignalRejected : kSignalError;
+    if (label == kSignalError) {
       tickmesh::runtime::WarnOnce(
           "execution-signal-order-error", "signal not turned into an order",
           {{"client_order_id", req.client_order_id()}, {"error", result.status().ToString()}});
     }
   } else if (result->duplicate()) {
-    label = "duplicate";
+    label = kSignalDuplicate;
   }
-  metrics_->signals.Add({{"result", label}}).Increment();
+  metrics_->Signals(label).Increment();
 }
 
 std::vector<std::pair<std::string, std::string>> ExecutionEngine::OnMarketBatch(
@@ -630,36 +709,43 @@ std::vector<std::pair<std::string, std::string>> ExecutionEngine::OnMarketBatch(
   std::lock_guard<std::mutex> lock(mu_);
   risk_.InvalidatePnl();  // marks move with the books
   std::vector<VenueFill> fills;
+  std::array<uint32_t, kBookResults> counted{};  // book_events_total, added once per batch
   for (const auto& ev : batch.events()) {
     if (!ev.has_snapshot() && !ev.has_delta() && !ev.has_trade() && !ev.has_ticker()) continue;
     absl::Status s = venue_.ApplyMarketEvent(ev, &fills);
-    const char* result = "ok";
+    BookResult result = kBookOk;
     switch (s.code()) {
       case absl::StatusCode::kOk:
         break;
       case absl::StatusCode::kDataLoss:
-        result = "gap";
+        result = kBookGap;
         break;
       case absl::StatusCode::kFailedPrecondition:
-        result = "stale";
+        result = kBookStale;
         break;
       case absl::StatusCode::kResourceExhausted:
-        result = "overflow";
+        result = kBookOverflow;
         break;
       default:
-        result = "invalid";
+        result = kBookInvalid;
     }
-    metrics_->book_events.Add({{"result", result}}).Increment();
+    ++counted[result];
     if (s.code() == absl::StatusCode::kDataLoss) gapped.emplace_back(ev.venue(), ev.symbol());
     if (!s.ok()) {
       ++book_errors_;
-      tickmesh::runtime::WarnOnce(absl::StrCat("execution-book-", result), "book event not applied",
+      tickmesh::runtime::WarnOnce(absl::StrCat("execution-book-", kBookResultLabels[result]),
+                                  "book event not applied",
                                   {{"venue", ev.venue()},
                                    {"symbol", ev.symbol()},
                                    {"seq", ev.seq()},
                                    {"error", s.ToString()}});
     } else if (ev.has_snapshot()) {
       (void)portfolio_.EnsureInstrument(ev.venue(), ev.symbol());  // fails for non BASE-QUOTE
+    }
+  }
+  for (size_t r = 0; r < kBookResults; ++r) {
+    if (counted[r] != 0) {
+      metrics_->BookEvents(static_cast<BookResult>(r)).Increment(static_cast<double>(counted[r]));
     }
   }
   if (!fills.empty()) {
@@ -935,6 +1021,12 @@ ExecutionEngine::RestoreSummary ExecutionEngine::Restore(
   PublishLocked(&events);
   restored_ = sum;
   return sum;
+}
+
+RiskBook::SeedSummary ExecutionEngine::RestoreStrategyLedgers(
+    int64_t day, const std::vector<StrategyLedgerSeed>& seeds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return risk_.SeedStrategyLedgers(day, seeds, portfolio_);
 }
 
 absl::Status ExecutionEngine::ValidateRestoredOrder(const Order& o) {

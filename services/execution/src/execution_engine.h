@@ -218,6 +218,11 @@ class ExecutionEngine {
   RestoreSummary Restore(const std::vector<tickmesh::v1::Order>& open_orders,
                          const std::vector<tickmesh::v1::Position>& positions,
                          const std::vector<tickmesh::v1::Balance>& balances);
+  // Restart reconciliation, after Restore: rebuilds the per-strategy risk ledgers of trading day
+  // `day` from persisted fills (RiskBook::SeedStrategyLedgers; the account portfolio, restored by
+  // then, gives carried positions their entry price).
+  RiskBook::SeedSummary RestoreStrategyLedgers(int64_t day,
+                                               const std::vector<StrategyLedgerSeed>& seeds);
 
   // Whole-parent pre-check of an execution-algorithm parent (TWAP / ICEBERG / LIQUIDITY_AWARE),
   // before the runner accepts it: the kill switch, and the account's max_position with the

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tickmesh/runtime/clock.h"
+#include "tickmesh/runtime/log.h"
 #include "tickmesh/runtime/metrics.h"
 
 namespace tickmesh::execution {
@@ -95,6 +97,10 @@ struct LiveVenue::Metrics {
                          MetricPrefix("execution") + "venue_sign_seconds",
                          "Building and signing one live venue request, by venue")
                          .Add({{"venue", venue}}, tickmesh::runtime::LatencyBuckets())),
+        throttles(tickmesh::runtime::CounterFamily(
+            MetricPrefix("execution") + "rate_limit_venue_throttles_total",
+            "Rate-limit refusals from live venues (HTTP 429 / 418, Bybit 10006, Kraken rate "
+            "errors), by venue and request class")),
         inferred(tickmesh::runtime::CounterFamily(
                      MetricPrefix("execution") + "venue_inferred_fills_total",
                      "Live order states inferred because the venue's order lookup could not "
@@ -103,6 +109,7 @@ struct LiveVenue::Metrics {
   prometheus::Family<prometheus::Histogram>& rest_seconds;
   prometheus::Family<prometheus::Counter>& rest_errors;
   prometheus::Histogram& sign_seconds;
+  prometheus::Family<prometheus::Counter>& throttles;
   prometheus::Counter& inferred;
 };
 
@@ -170,10 +177,37 @@ LiveVenue::LiveVenue(LiveVenueOptions options, std::unique_ptr<venues::OrderApi>
 LiveVenue::~LiveVenue() = default;
 
 absl::StatusOr<net::HttpResponse> LiveVenue::Send(const absl::StatusOr<net::HttpRequest>& request,
-                                                  int64_t sign_ns) {
+                                                  int64_t sign_ns, RequestClass cls, int units) {
   metrics_->sign_seconds.Observe(static_cast<double>(sign_ns) / 1e9);
   if (!request.ok()) return request.status();
-  return rest_->Do(*request);
+  auto resp = rest_->Do(*request);
+  ObserveLimits(cls, units, resp);
+  return resp;
+}
+
+void LiveVenue::ObserveLimits(RequestClass cls, int units,
+                              const absl::StatusOr<net::HttpResponse>& response) {
+  RateLimiter* limiter = options_.limiter;
+  if (limiter == nullptr) return;
+  VenueLimitReport report;  // no answer: the request is only no longer outstanding
+  if (response.ok()) {
+    report = ParseVenueLimits(name_, cls, response->status, response->headers, response->body,
+                              tickmesh::runtime::NowUnixNs() / 1'000'000);
+  }
+  for (const std::string& m : report.malformed) {
+    tickmesh::runtime::WarnOnce(absl::StrCat("execution-rate-limit-header-", name_),
+                                "venue rate-limit header ignored (malformed)",
+                                {{"venue", name_}, {"header", m}});
+  }
+  const int64_t now = limiter->now();
+  const int64_t until = limiter->Observe(name_, cls, units, report, now);
+  if (!report.throttled) return;
+  metrics_->throttles.Add({{"venue", name_}, {"class", RequestClassName(cls)}}).Increment();
+  tickmesh::runtime::LogWarn("venue rate limit hit; pausing",
+                             {{"venue", name_},
+                              {"class", RequestClassName(cls)},
+                              {"http_status", static_cast<int64_t>(response->status)},
+                              {"pause_ms", until > now ? (until - now) / 1'000'000 : int64_t{0}}});
 }
 
 namespace {
@@ -193,7 +227,7 @@ venues::OrderParams ParamsOf(const tickmesh::v1::Order& order) {
 absl::StatusOr<VenueOrderState> LiveVenue::Place(const tickmesh::v1::Order& order) {
   const int64_t t0 = SteadyNs();
   auto req = api_->PlaceOrder(ParamsOf(order));
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kOrder);
   if (!resp.ok()) return resp.status();
   auto ack = api_->ParsePlace(*resp);
   if (!ack.ok()) return ack.status();
@@ -249,7 +283,7 @@ std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::PlaceBatch(
   // An order the batch builder refuses (invalid params) must not sink the others: each is then
   // sent on its own and gets its own answer.
   if (!req.ok()) return Venue::PlaceBatch(orders);
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kOrder, static_cast<int>(orders.size()));
   return PerOrderAnswers(orders, resp.ok() ? api_->ParsePlaceBatch(*resp, ids) : resp.status(),
                          [this](const tickmesh::v1::Order& o, const venues::VenueAck& ack) {
                            return FromAck(o, ack, /*fills_are_new=*/true);
@@ -270,7 +304,7 @@ std::vector<absl::StatusOr<VenueOrderState>> LiveVenue::CancelBatch(
   const int64_t t0 = SteadyNs();
   auto req = api_->CancelOrders(refs);
   if (!req.ok()) return Venue::CancelBatch(orders);
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kCancel, static_cast<int>(orders.size()));
   return PerOrderAnswers(orders, resp.ok() ? api_->ParseCancelBatch(*resp, ids) : resp.status(),
                          [this](const tickmesh::v1::Order& o, const venues::VenueAck& ack) {
                            return CancelAnswer(o, ack);
@@ -298,7 +332,7 @@ absl::Status LiveVenue::Charge(RequestClass cls) { return gate_ ? gate_(cls) : a
 absl::StatusOr<VenueOrderState> LiveVenue::Cancel(const tickmesh::v1::Order& order) {
   const int64_t t0 = SteadyNs();
   auto req = api_->CancelOrder(order.symbol(), order.order_id());
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kCancel);
   if (!resp.ok()) return resp.status();
   auto ack = api_->ParseCancel(*resp);
   if (!ack.ok()) return ack.status();
@@ -311,7 +345,7 @@ absl::StatusOr<std::vector<VenueOrderState>> LiveVenue::OpenOrders() {
   if (req.ok()) {
     if (absl::Status s = Charge(RequestClass::kOpenOrders); !s.ok()) return s;
   }
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kOpenOrders);
   if (!resp.ok()) return resp.status();
   auto open = api_->ParseOpenOrders(*resp);
   if (!open.ok()) return open.status();
@@ -327,7 +361,7 @@ absl::StatusOr<VenueOrderState> LiveVenue::Query(const tickmesh::v1::Order& orde
   if (req.ok()) {
     if (absl::Status s = Charge(RequestClass::kQueryOrder); !s.ok()) return s;
   }
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kQueryOrder);
   if (!resp.ok()) return resp.status();
   auto ack = api_->ParseQueryOrder(*resp);
   if (ack.ok()) {
@@ -409,7 +443,7 @@ absl::Status LiveVenue::FetchFees(const std::string& symbol, VenueOrderState& st
   auto req = api_->OrderTrades(symbol, st.venue_order_id);
   if (!req.ok()) return absl::OkStatus();  // UNIMPLEMENTED: the venue reports fees with the order
   if (absl::Status s = Charge(RequestClass::kOrderTrades); !s.ok()) return s;
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kOrderTrades);
   if (!resp.ok()) return absl::OkStatus();
   auto trades = api_->ParseOrderTrades(*resp);
   if (!trades.ok() || trades->empty()) return absl::OkStatus();  // the fee stays unknown
@@ -434,7 +468,7 @@ absl::StatusOr<std::vector<VenueAssetBalance>> LiveVenue::Balances() {
   if (req.ok()) {
     if (absl::Status s = Charge(RequestClass::kBalances); !s.ok()) return s;
   }
-  auto resp = Send(req, SteadyNs() - t0);
+  auto resp = Send(req, SteadyNs() - t0, RequestClass::kBalances);
   if (!resp.ok()) return resp.status();
   auto balances = api_->ParseBalances(*resp);
   if (!balances.ok()) return balances.status();
@@ -448,18 +482,18 @@ std::string DefaultRateLimits(venues::Venue venue) {
   switch (venue) {
     case venues::Venue::kBinance:
       return "binance/weight_1m=token:6000:60000:order=1,cancel=1,query_order=4,open_orders=80,"
-             "trades=5,balances=20;"
-             "binance/orders_10s=token:50:10000:order=1;"
-             "binance/orders_1d=token:160000:86400000:order=1";
+             "trades=5,balances=20:X-MBX-USED-WEIGHT-1M;"
+             "binance/orders_10s=token:50:10000:order=1:X-MBX-ORDER-COUNT-10S;"
+             "binance/orders_1d=token:160000:86400000:order=1:X-MBX-ORDER-COUNT-1D";
     case venues::Venue::kKraken:
       return "kraken/api_counter=decay:15:0.33:query_order=1,open_orders=1,trades=2,balances=1;"
              "kraken/trading=decay:60:1:order=1,cancel=8";
     case venues::Venue::kBybit:
-      return "bybit/create_1s=token:20:1000:order=1;"
-             "bybit/cancel_1s=token:20:1000:cancel=1;"
-             "bybit/realtime_1s=token:50:1000:query_order=1,open_orders=1;"
-             "bybit/wallet_1s=token:50:1000:balances=1;"
-             "bybit/executions_1s=token:50:1000:trades=1;"
+      return "bybit/create_1s=token:20:1000:order=1:X-Bapi-Limit-Status;"
+             "bybit/cancel_1s=token:20:1000:cancel=1:X-Bapi-Limit-Status;"
+             "bybit/realtime_1s=token:50:1000:query_order=1,open_orders=1:X-Bapi-Limit-Status;"
+             "bybit/wallet_1s=token:50:1000:balances=1:X-Bapi-Limit-Status;"
+             "bybit/executions_1s=token:50:1000:trades=1:X-Bapi-Limit-Status;"
              "bybit/ip_5s=token:600:5000:order=1,cancel=1,query=1";
     case venues::Venue::kHyperliquid:
       return "";

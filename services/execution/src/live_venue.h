@@ -40,6 +40,14 @@
 // gate refuses is not sent and the call answers the gate's RESOURCE_EXHAUSTED (a Query whose
 // fee lookup is refused answers that too rather than a fill without its fee: asked again later).
 // Places and cancels are charged at admission by the engine, not here.
+// Venue reports: with LiveVenueOptions::limiter, every response (error answers included) is read
+// for the venue's rate-limit figures (ParseVenueLimits, rate_limit.h) and handed to
+// RateLimiter::Observe with the request's class — Binance X-MBX-USED-WEIGHT-* /
+// X-MBX-ORDER-COUNT-*, Bybit X-Bapi-Limit-Status / X-Bapi-Limit / X-Bapi-Limit-Reset-Timestamp
+// set the synced buckets; a rate-limit refusal (429 / 418, Bybit 10006, Kraken rate errors)
+// blocks the affected classes until Retry-After / the reset (or a bounded backoff), counted in
+// rate_limit_venue_throttles_total{venue,class}. A request that got no response is only no
+// longer outstanding. Malformed rate-limit headers are ignored (warned once per venue).
 // Metrics (tickmesh_execution_*): venue_rest_seconds{venue,endpoint} (send -> full response),
 // venue_rest_errors_total{venue,endpoint,kind} (kind transport | http_4xx | http_5xx),
 // venue_sign_seconds{venue} (building + signing one request), venue_inferred_fills_total{venue}
@@ -54,6 +62,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "rate_limit.h"
 #include "tickmesh/net/rest_client.h"
 #include "tickmesh/venues/orders.h"
 #include "tickmesh/venues/venue.h"
@@ -70,6 +79,9 @@ struct LiveVenueOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration request_timeout = absl::Seconds(5);
   size_t max_connections = 4;
+  // Venue rate-limit reports go here (see the banner); null = not read. Not owned; outlives the
+  // venue.
+  RateLimiter* limiter = nullptr;
 };
 
 class LiveVenue final : public Venue {
@@ -120,9 +132,14 @@ class LiveVenue final : public Venue {
   absl::Status FetchFees(const std::string& symbol, VenueOrderState& st);
   // Charges one request of `cls` through the gate (OK without a gate).
   absl::Status Charge(RequestClass cls);
-  // Builds (timed as signing) and sends a request.
+  // Builds (timed as signing) and sends a request of `cls` (`units` of it: a batch's orders),
+  // then hands the venue's rate-limit figures to the limiter.
   absl::StatusOr<tickmesh::net::HttpResponse> Send(
-      const absl::StatusOr<tickmesh::net::HttpRequest>& request, int64_t sign_ns);
+      const absl::StatusOr<tickmesh::net::HttpRequest>& request, int64_t sign_ns, RequestClass cls,
+      int units = 1);
+  // Reads the rate-limit figures of an answer (or its absence) into the limiter.
+  void ObserveLimits(RequestClass cls, int units,
+                     const absl::StatusOr<tickmesh::net::HttpResponse>& response);
 
   const LiveVenueOptions options_;
   const std::string name_;
@@ -145,6 +162,10 @@ class LiveVenue final : public Venue {
 //  - bybit: per UID and endpoint, spot defaults 20/s /v5/order/create, 20/s /v5/order/cancel,
 //    50/s /v5/order/realtime (order lookup and open orders share it), 50/s
 //    /v5/account/wallet-balance, 50/s /v5/execution/list; plus 600 requests / 5 s per IP.
+// Synced to the venue's reports (BucketSpec::sync): binance weight_1m / orders_10s / orders_1d to
+// X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S / -1D, bybit's per-endpoint buckets to
+// X-Bapi-Limit-Status (ip_5s stays a local estimate); kraken reports no usage (local estimate,
+// drained on its rate-limit errors).
 // Batches: orders are admitted and charged one by one, which is how Bybit's per-UID limits
 // (a batch counts its orders) and Kraken's trading counter (+1 per order) count them; Bybit's
 // per-IP limit counts one request per batch, so it is over-charged (safe side).

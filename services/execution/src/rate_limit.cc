@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -56,8 +58,8 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     std::vector<std::string> vb = absl::StrSplit(kv[0], '/');
     if (vb.size() != 2 || vb[0].empty() || vb[1].empty()) return bad("expected VENUE/BUCKET");
     std::vector<std::string> f = absl::StrSplit(kv[1], ':');
-    if (f.size() != 4)
-      return bad("expected token:CAPACITY:WINDOW_MS:COSTS or decay:MAX:RATE:COSTS");
+    if (f.size() != 4 && f.size() != 5)
+      return bad("expected token:CAPACITY:WINDOW_MS:COSTS[:SYNC] or decay:MAX:RATE:COSTS[:SYNC]");
     double a = 0, b = 0;
     if (!absl::SimpleAtod(f[1], &a) || !absl::SimpleAtod(f[2], &b) || !(a > 0) || !(b > 0) ||
         !std::isfinite(a) || !std::isfinite(b)) {
@@ -66,9 +68,23 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     BucketSpec s;
     s.name = vb[1];
     for (double& c : s.cost) c = 0;
+    if (f.size() == 5) {
+      const std::string& sync = f[4];
+      const bool known = absl::StartsWithIgnoreCase(sync, "X-MBX-USED-WEIGHT-") ||
+                         absl::StartsWithIgnoreCase(sync, "X-MBX-ORDER-COUNT-") ||
+                         absl::EqualsIgnoreCase(sync, "X-Bapi-Limit-Status");
+      if (!known) {
+        return bad(
+            "SYNC must be X-MBX-USED-WEIGHT-<interval>, X-MBX-ORDER-COUNT-<interval> or "
+            "X-Bapi-Limit-Status");
+      }
+      s.sync = sync;
+    }
     if (f[0] == "token") {
       s.max = a;
       s.decay_per_s = a / (b / 1000.0);
+      if (b * 1e6 > 9e18) return bad("window too long");
+      s.window_ns = static_cast<int64_t>(b * 1e6);
     } else if (f[0] == "decay") {
       s.max = a;
       s.decay_per_s = b;
@@ -110,9 +126,251 @@ absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
   return out;
 }
 
+namespace {
+
+// The integer after `"name"` and a colon in a JSON text (the first occurrence), if any. Enough
+// for the venues' flat error envelopes ({"code":-1015,...}, {"retCode":10006,...}).
+bool JsonIntField(const std::string& body, absl::string_view name, int64_t* out) {
+  const std::string key = absl::StrCat("\"", name, "\"");
+  size_t p = body.find(key);
+  if (p == std::string::npos) return false;
+  p += key.size();
+  while (p < body.size() && (body[p] == ' ' || body[p] == '\t' || body[p] == '\n')) ++p;
+  if (p >= body.size() || body[p] != ':') return false;
+  ++p;
+  while (p < body.size() && (body[p] == ' ' || body[p] == '\t' || body[p] == '\n')) ++p;
+  size_t e = p;
+  if (e < body.size() && body[e] == '-') ++e;
+  while (e < body.size() && absl::ascii_isdigit(static_cast<unsigned char>(body[e]))) ++e;
+  return absl::SimpleAtoi(absl::string_view(body).substr(p, e - p), out);
+}
+
+// A non-negative integer header value no larger than `max`.
+bool HeaderInt(absl::string_view value, int64_t max, int64_t* out) {
+  value = absl::StripAsciiWhitespace(value);
+  if (value.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(value[0]))) return false;
+  return absl::SimpleAtoi(value, out) && *out >= 0 && *out <= max;
+}
+
+// Binance interval suffix "<n><S|M|H|D>" (e.g. "1M", "10S") in ms.
+bool BinanceIntervalMs(absl::string_view suffix, int64_t* ms) {
+  if (suffix.size() < 2 || suffix.size() > 5) return false;
+  int64_t n = 0;
+  if (!HeaderInt(suffix.substr(0, suffix.size() - 1), 9999, &n) || n <= 0) return false;
+  int64_t unit = 0;
+  switch (absl::ascii_toupper(static_cast<unsigned char>(suffix.back()))) {
+    case 'S':
+      unit = 1000;
+      break;
+    case 'M':
+      unit = 60'000;
+      break;
+    case 'H':
+      unit = 3'600'000;
+      break;
+    case 'D':
+      unit = 86'400'000;
+      break;
+    default:
+      return false;
+  }
+  *ms = n * unit;
+  return true;
+}
+
+constexpr int64_t kMaxCount = 1'000'000'000'000;  // larger used / remaining values are malformed
+constexpr int64_t kDayMs = 86'400'000;
+
+void ParseBinance(RequestClass cls, int status,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  const std::string& body, int64_t now_unix_ms, VenueLimitReport* r) {
+  for (const auto& [name, value] : headers) {
+    const bool weight = absl::StartsWithIgnoreCase(name, "X-MBX-USED-WEIGHT-");
+    const bool orders = absl::StartsWithIgnoreCase(name, "X-MBX-ORDER-COUNT-");
+    if (!weight && !orders) continue;
+    const absl::string_view suffix = absl::string_view(name).substr(18);
+    int64_t interval_ms = 0, used = 0;
+    if (!BinanceIntervalMs(suffix, &interval_ms)) {
+      r->malformed.push_back(absl::StrCat(name, ": interval is not <n><S|M|H|D>"));
+      continue;
+    }
+    if (!HeaderInt(value, kMaxCount, &used)) {
+      r->malformed.push_back(absl::StrCat(name, ": not a count"));
+      continue;
+    }
+    LimitUsage u;
+    u.key = absl::AsciiStrToUpper(name);
+    u.used = static_cast<double>(used);
+    // Intervals are fixed: a 1 MINUTE interval starts every minute (and 1 DAY at 00:00 UTC).
+    u.reset_in_ms = now_unix_ms > 0 ? interval_ms - now_unix_ms % interval_ms : interval_ms;
+    u.fixed_window = true;
+    r->usages.push_back(std::move(u));
+  }
+  if (status != 429 && status != 418) return;
+  r->throttled = true;
+  int64_t code = 0;
+  // -1015: too many new orders (the account's order count); else the IP's request weight.
+  r->blocked = status == 429 && JsonIntField(body, "code", &code) && code == -1015
+                   ? ClassBit(RequestClass::kOrder)
+                   : kAllClasses;
+  (void)cls;
+  for (const auto& [name, value] : headers) {
+    if (!absl::EqualsIgnoreCase(name, "Retry-After")) continue;
+    int64_t secs = 0;
+    if (HeaderInt(value, 10 * kDayMs / 1000, &secs)) {
+      r->retry_after_ms = secs * 1000;
+    } else {
+      r->malformed.push_back("Retry-After: not a number of seconds");
+    }
+  }
+}
+
+void ParseBybit(RequestClass cls, int status,
+                const std::vector<std::pair<std::string, std::string>>& headers,
+                const std::string& body, int64_t now_unix_ms, VenueLimitReport* r) {
+  const std::string* remaining = nullptr;
+  const std::string* limit = nullptr;
+  const std::string* reset = nullptr;
+  for (const auto& [name, value] : headers) {
+    if (absl::EqualsIgnoreCase(name, "X-Bapi-Limit-Status")) remaining = &value;
+    if (absl::EqualsIgnoreCase(name, "X-Bapi-Limit")) limit = &value;
+    if (absl::EqualsIgnoreCase(name, "X-Bapi-Limit-Reset-Timestamp")) reset = &value;
+  }
+  int64_t reset_in_ms = -1;
+  if (reset != nullptr) {
+    int64_t ts = 0;
+    if (HeaderInt(*reset, int64_t{1} << 50, &ts) && now_unix_ms > 0 && ts >= now_unix_ms - kDayMs &&
+        ts <= now_unix_ms + kDayMs) {
+      reset_in_ms = std::max<int64_t>(0, ts - now_unix_ms);
+    } else {
+      r->malformed.push_back("X-Bapi-Limit-Reset-Timestamp: not a time within a day of now");
+    }
+  }
+  if (remaining != nullptr) {
+    int64_t rem = 0, lim = 0;
+    if (HeaderInt(*remaining, kMaxCount, &rem)) {
+      LimitUsage u;
+      u.key = "X-Bapi-Limit-Status";
+      u.remaining = static_cast<double>(rem);
+      if (limit != nullptr) {
+        if (HeaderInt(*limit, kMaxCount, &lim) && lim > 0) {
+          u.limit = static_cast<double>(lim);
+          u.remaining = std::min(u.remaining, u.limit);
+        } else {
+          r->malformed.push_back("X-Bapi-Limit: not a positive count");
+        }
+      }
+      u.reset_in_ms = reset_in_ms;
+      r->usages.push_back(std::move(u));
+    } else {
+      r->malformed.push_back("X-Bapi-Limit-Status: not a count");
+    }
+  }
+  int64_t code = 0;
+  const bool has_code = JsonIntField(body, "retCode", &code);
+  if (has_code && code == 10006) {  // too many visits on this endpoint (per UID)
+    r->throttled = true;
+    r->blocked = ClassBit(cls);
+    if (reset_in_ms > 0) r->retry_after_ms = reset_in_ms;
+  } else if ((has_code && code == 10018) || status == 429) {  // the IP's limit
+    r->throttled = true;
+    r->blocked = kAllClasses;
+  } else if (status == 403) {  // IP ban: "wait for at least 10 minutes"
+    r->throttled = true;
+    r->blocked = kAllClasses;
+    r->retry_after_ms = 600'000;
+  }
+}
+
+void ParseKraken(int status, const std::string& body, VenueLimitReport* r) {
+  ClassMask blocked = 0;
+  if (absl::StrContains(body, "EAPI:Rate limit exceeded")) blocked |= kQueryClasses;
+  if (absl::StrContains(body, "EOrder:Rate limit exceeded")) {
+    blocked |= ClassBit(RequestClass::kOrder) | ClassBit(RequestClass::kCancel);
+  }
+  if (absl::StrContains(body, "EGeneral:Too many requests") || status == 429) {
+    blocked = kAllClasses;
+  }
+  if (blocked == 0) return;
+  r->throttled = true;
+  r->drain = true;  // Kraken reports no usage: its counter is taken as full
+  r->blocked = blocked;
+}
+
+}  // namespace
+
+VenueLimitReport ParseVenueLimits(const std::string& venue, RequestClass cls, int http_status,
+                                  const std::vector<std::pair<std::string, std::string>>& headers,
+                                  const std::string& body, int64_t now_unix_ms) {
+  VenueLimitReport r;
+  r.answered = true;
+  if (venue == "binance") {
+    ParseBinance(cls, http_status, headers, body, now_unix_ms, &r);
+  } else if (venue == "bybit") {
+    ParseBybit(cls, http_status, headers, body, now_unix_ms, &r);
+  } else if (venue == "kraken") {
+    ParseKraken(http_status, body, &r);
+  }
+  return r;
+}
+
+int64_t RateLimiter::Bucket::PendingTtlNs() const {
+  int64_t window = spec.window_ns;
+  if (window <= 0 && spec.decay_per_s > 0) {
+    window = static_cast<int64_t>(std::min(9e18, spec.max / spec.decay_per_s * 1e9));
+  }
+  return std::clamp(window, kPendingMinTtlNs, kPendingMaxTtlNs);
+}
+
+void RateLimiter::Bucket::Charge(double cost, int64_t now_ns) {
+  if (cost <= 0) return;
+  if (outstanding.size() >= kMaxOutstanding) {  // memory bound: fold the oldest two
+    const double first = outstanding.front().second;
+    outstanding.pop_front();
+    outstanding.front().second += first;
+  }
+  outstanding.emplace_back(now_ns, cost);
+  pending += cost;
+}
+
+void RateLimiter::Bucket::Answer(double cost) {
+  // Requests are answered in about the order they were charged; which charge an answer clears
+  // only matters for when unanswered ones expire.
+  while (cost > 1e-12 && !outstanding.empty()) {
+    double& front = outstanding.front().second;
+    const double take = std::min(front, cost);
+    front -= take;
+    cost -= take;
+    pending -= take;
+    if (front <= 1e-12) outstanding.pop_front();
+  }
+  pending = outstanding.empty() ? 0.0 : std::max(0.0, pending);
+}
+
 void RateLimiter::Bucket::Decay(int64_t now_ns) {
+  // A charge left unanswered for longer than its time to live never reached the venue (or its
+  // answer was lost): forgotten. Outstanding charges otherwise stay until answered, however long
+  // the request takes.
+  const int64_t ttl = PendingTtlNs();
+  while (!outstanding.empty() && now_ns - outstanding.front().first > ttl) {
+    pending -= outstanding.front().second;
+    outstanding.pop_front();
+  }
+  pending = outstanding.empty() ? 0.0 : std::max(0.0, pending);
   if (now_ns <= at_ns) return;
-  level = std::max(0.0, level - spec.decay_per_s * static_cast<double>(now_ns - at_ns) / 1e9);
+  if (hold_until_ns > 0) {
+    // The venue's count stands until its interval ends.
+    at_ns = std::min(now_ns, hold_until_ns);
+    if (now_ns < hold_until_ns) return;
+    // The venue's interval restarted: it counts only what is still outstanding.
+    level = std::min(level, pending);
+    hold_until_ns = 0;
+  }
+  const double d = spec.decay_per_s * static_cast<double>(now_ns - at_ns) / 1e9;
+  // Once the venue reported, the level is its count plus what it has not counted yet: only the
+  // count part decays, the outstanding charges stay until answered. (Before that the level is the
+  // local estimate alone.)
+  level = std::max(reported ? std::min(level, pending) : 0.0, level - d);
   at_ns = now_ns;
 }
 
@@ -123,15 +381,15 @@ bool RateLimiter::limited(const std::string& venue) const {
   return specs_.count(venue) != 0 || specs_.count("*") != 0;
 }
 
-std::vector<RateLimiter::Bucket>* RateLimiter::BucketsFor(const std::string& venue) {
-  auto it = buckets_.find(venue);
-  if (it != buckets_.end()) return &it->second;
+RateLimiter::VenueState* RateLimiter::StateFor(const std::string& venue) {
+  auto it = venues_.find(venue);
+  if (it != venues_.end()) return &it->second;
   auto sit = specs_.find(venue);
   if (sit == specs_.end()) sit = specs_.find("*");
-  if (sit == specs_.end() || buckets_.size() >= kMaxVenues) return nullptr;
-  std::vector<Bucket>& b = buckets_[venue];
-  for (const BucketSpec& s : sit->second) b.push_back(Bucket{s, 0.0, 0});
-  return &b;
+  if (sit == specs_.end() || venues_.size() >= kMaxVenues) return nullptr;
+  VenueState& st = venues_[venue];
+  for (const BucketSpec& s : sit->second) st.buckets.push_back(Bucket{s});
+  return &st;
 }
 
 RateLimiter::Decision RateLimiter::TryAcquire(const std::string& venue, RequestClass cls,
@@ -140,40 +398,162 @@ RateLimiter::Decision RateLimiter::TryAcquire(const std::string& venue, RequestC
   if (specs_.empty()) return d;
   const int c = static_cast<int>(cls);
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Bucket>* buckets = BucketsFor(venue);
-  if (buckets == nullptr) {
-    if (buckets_.size() >= kMaxVenues && limited(venue)) {
+  VenueState* st = StateFor(venue);
+  if (st == nullptr) {
+    if (venues_.size() >= kMaxVenues && limited(venue)) {
       d.admitted = false;
       d.bucket = "venues";
       d.ready_ns = kNever;
     }
     return d;
   }
-  for (Bucket& b : *buckets) {
+  if (now_ns < st->blocked_until_ns[c]) {
+    d.admitted = false;
+    d.bucket = "venue_throttle";
+    d.ready_ns = st->blocked_until_ns[c];
+    return d;
+  }
+  for (Bucket& b : st->buckets) {
     b.Decay(now_ns);
     const double cost = b.spec.cost[c];
     if (b.level + cost <= b.spec.max + 1e-9) continue;
     int64_t ready = kNever;
     if (cost <= b.spec.max) {
-      const double wait_s = (b.level + cost - b.spec.max) / b.spec.decay_per_s;
-      ready = now_ns + static_cast<int64_t>(std::ceil(wait_s * 1e9));
+      if (b.hold_until_ns > now_ns) {
+        ready = b.hold_until_ns;  // the venue's interval ends (then it is tried again)
+      } else {
+        const double wait_s = (b.level + cost - b.spec.max) / b.spec.decay_per_s;
+        ready = now_ns + static_cast<int64_t>(std::ceil(wait_s * 1e9));
+      }
     }
     if (d.admitted) d.bucket = b.spec.name;
     d.admitted = false;
     d.ready_ns = std::max(d.ready_ns, ready);
   }
   if (!d.admitted) return d;
-  for (Bucket& b : *buckets) b.level += b.spec.cost[c];
+  for (Bucket& b : st->buckets) {
+    b.level += b.spec.cost[c];
+    b.Charge(b.spec.cost[c], now_ns);
+  }
   return d;
 }
 
 std::map<std::string, std::map<std::string, double>> RateLimiter::Levels(int64_t now_ns) {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, std::map<std::string, double>> out;
-  for (auto& [venue, buckets] : buckets_) {
-    for (Bucket& b : buckets) {
+  for (auto& [venue, st] : venues_) {
+    for (Bucket& b : st.buckets) {
       b.Decay(now_ns);
       out[venue][b.spec.name] = b.level;
+    }
+  }
+  return out;
+}
+
+int64_t RateLimiter::Observe(const std::string& venue, RequestClass cls, int units,
+                             const VenueLimitReport& report, int64_t now_ns) {
+  if (specs_.empty()) return 0;
+  const int c = static_cast<int>(cls);
+  const double n = static_cast<double>(std::max(units, 1));
+  std::lock_guard<std::mutex> lock(mu_);
+  VenueState* st = StateFor(venue);
+  if (st == nullptr) return 0;
+  for (Bucket& b : st->buckets) {
+    b.Decay(now_ns);
+    const double cost = b.spec.cost[c];
+    if (cost <= 0) continue;
+    b.Answer(cost * n);  // answered: counted by the venue now
+    if (report.throttled && report.drain) {
+      b.level = std::max(b.level, b.spec.max);  // no usage reported: take the counter as full
+      continue;
+    }
+    if (b.spec.sync.empty()) continue;
+    for (const LimitUsage& u : report.usages) {
+      if (!absl::EqualsIgnoreCase(u.key, b.spec.sync)) continue;
+      if (u.limit > 0) {
+        // The venue's current limit replaces the configured one (token buckets keep their
+        // window: the rate follows).
+        if (b.spec.window_ns > 0) {
+          b.spec.decay_per_s = u.limit / (static_cast<double>(b.spec.window_ns) / 1e9);
+        } else if (b.spec.max > 0) {
+          b.spec.decay_per_s *= u.limit / b.spec.max;
+        }
+        b.spec.max = u.limit;
+      }
+      double used = -1;
+      if (u.used >= 0) {
+        used = u.used;
+      } else if (u.remaining >= 0) {
+        used = b.spec.max - u.remaining;
+      }
+      if (used < 0 && u.remaining < 0) break;
+      used = std::clamp(used, 0.0, b.spec.max);
+      b.level = used + b.pending;
+      b.reported = true;
+      b.hold_until_ns = 0;
+      const bool exhausted = u.remaining >= 0 && u.remaining <= 0;
+      if (u.reset_in_ms > 0 && (u.fixed_window || exhausted)) {
+        b.hold_until_ns =
+            now_ns + std::min<int64_t>(u.reset_in_ms, kMaxWaitNs / 1'000'000) * 1'000'000;
+      }
+      break;
+    }
+  }
+  if (!report.throttled) {
+    if (report.answered) st->strikes = 0;
+    return 0;
+  }
+  int64_t wait;
+  if (report.retry_after_ms >= 0) {
+    wait = std::clamp<int64_t>(
+        std::min<int64_t>(report.retry_after_ms, kMaxWaitNs / 1'000'000) * 1'000'000, kMinWaitNs,
+        kMaxWaitNs);
+  } else {
+    wait = kBackoffBaseNs;
+    for (int i = 0; i < st->strikes && wait < kBackoffMaxNs; ++i) wait *= 2;
+    wait = std::min(wait, kBackoffMaxNs);
+  }
+  st->strikes = std::min(st->strikes + 1, 62);
+  const int64_t until = now_ns + wait;
+  const ClassMask mask = report.blocked != 0 ? report.blocked : ClassBit(cls);
+  for (int i = 0; i < kRequestClasses; ++i) {
+    if ((mask & (1u << i)) != 0) {
+      st->blocked_until_ns[i] = std::max(st->blocked_until_ns[i], until);
+    }
+  }
+  return until;
+}
+
+void RateLimiter::ChargeResend(const std::string& venue, RequestClass cls, int64_t now_ns) {
+  if (specs_.empty()) return;
+  const int c = static_cast<int>(cls);
+  std::lock_guard<std::mutex> lock(mu_);
+  VenueState* st = StateFor(venue);
+  if (st == nullptr) return;
+  for (Bucket& b : st->buckets) {
+    b.Decay(now_ns);
+    b.level += b.spec.cost[c];
+    b.Charge(b.spec.cost[c], now_ns);
+  }
+}
+
+int64_t RateLimiter::BlockedUntil(const std::string& venue, RequestClass cls,
+                                  int64_t now_ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = venues_.find(venue);
+  if (it == venues_.end()) return now_ns;
+  return std::max(now_ns, it->second.blocked_until_ns[static_cast<int>(cls)]);
+}
+
+std::map<std::string, std::map<std::string, double>> RateLimiter::Throttles(int64_t now_ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::map<std::string, double>> out;
+  for (const auto& [venue, st] : venues_) {
+    for (int i = 0; i < kRequestClasses; ++i) {
+      if (st.blocked_until_ns[i] > now_ns) {
+        out[venue][RequestClassName(static_cast<RequestClass>(i))] =
+            static_cast<double>(st.blocked_until_ns[i] - now_ns) / 1e9;
+      }
     }
   }
   return out;

@@ -29,6 +29,23 @@
 // HALF_OPEN: up to `half_open_probes` calls are let through; all succeeding closes it, any
 // failing re-opens it.
 //
+// Venue reports (live venues): a bucket may follow a figure the venue reports with each response
+// (BucketSpec::sync names it; ParseVenueLimits reads them) — then after each answer to a request
+// of a class the bucket charges, its level is set to the venue's count: Binance
+// `X-MBX-USED-WEIGHT-<n><S|M|H|D>` / `X-MBX-ORDER-COUNT-<n><S|M|H|D>` (used in the current fixed
+// interval; the level is held, not decayed, until the interval ends, then drops to the requests
+// still outstanding), Bybit `X-Bapi-Limit-Status` (remaining of `X-Bapi-Limit`, which becomes the
+// bucket's max; at 0 held until `X-Bapi-Limit-Reset-Timestamp`). Requests charged but not yet
+// answered (`pending`: admitted orders still queued, requests in flight) are added on top, since
+// the venue has not counted them yet; each stays counted until its answer comes, however slow
+// (it is forgotten only after a bucket window clamped to [10 s, 60 s]: never sent, or lost — see
+// kPendingMinTtlNs). A rate-limit refusal (HTTP 429 / 418, Bybit 10006 / 10018 /
+// HTTP 403, Kraken `EAPI:` / `EOrder:Rate limit exceeded`) blocks the affected classes until the
+// venue's `Retry-After` / reset time, or, when it gives none, for a backoff of 1 s doubling per
+// consecutive refusal up to 60 s (TryAcquire refuses them with bucket "venue_throttle"); Kraken,
+// which reports no usage, also has the buckets charging the class set full (drained). Malformed
+// or out-of-range values are ignored (ParseVenueLimits lists them).
+//
 // Clocks are injected (`ClockFn`, monotonic ns) so tests control time.
 #pragma once
 
@@ -41,6 +58,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -73,20 +91,73 @@ inline constexpr int kRequestClasses = 6;
 // "balances").
 const char* RequestClassName(RequestClass cls);
 
+// A set of RequestClass bits (1 << class).
+using ClassMask = uint32_t;
+inline constexpr ClassMask ClassBit(RequestClass cls) { return 1u << static_cast<int>(cls); }
+inline constexpr ClassMask kAllClasses = (1u << kRequestClasses) - 1;
+inline constexpr ClassMask kQueryClasses =
+    ClassBit(RequestClass::kQueryOrder) | ClassBit(RequestClass::kOpenOrders) |
+    ClassBit(RequestClass::kOrderTrades) | ClassBit(RequestClass::kBalances);
+
 struct BucketSpec {
   std::string name;
   double max = 0;                                     // level limit
   double decay_per_s = 0;                             // level decrease per second
   double cost[kRequestClasses] = {1, 1, 1, 1, 1, 1};  // per RequestClass
+  int64_t window_ns = 0;  // token buckets: the window (decay = max / window); 0 for decay buckets
+  // The venue report this bucket follows (a LimitUsage::key, e.g. "X-MBX-USED-WEIGHT-1M",
+  // "X-Bapi-Limit-Status"); empty = local estimate only.
+  std::string sync;
 };
 
 // Parses --rate_limits: ';'-separated "VENUE/BUCKET=token:CAPACITY:WINDOW_MS:CLASS=COST[,..]" or
-// "VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..]"; CLASS is a RequestClassName, or `query`
+// "VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..]", each optionally followed by ":SYNC" (the
+// venue header the bucket follows, BucketSpec::sync: X-MBX-USED-WEIGHT-<interval>,
+// X-MBX-ORDER-COUNT-<interval> or X-Bapi-Limit-Status); CLASS is a RequestClassName, or `query`
 // for every query class (query_order, open_orders, trades, balances) not given its own cost in the
 // entry; a class not listed costs 0. VENUE "*" = every venue without its own buckets.
 // INVALID_ARGUMENT naming the entry.
 absl::StatusOr<std::map<std::string, std::vector<BucketSpec>>> ParseRateLimits(
     const std::string& spec);
+
+// One figure a venue reported about one of its limits.
+struct LimitUsage {
+  std::string key;           // "X-MBX-USED-WEIGHT-1M", "X-MBX-ORDER-COUNT-10S", ...
+  double used = -1;          // counted in the current window (-1: not reported)
+  double remaining = -1;     // left in the current window (-1: not reported)
+  double limit = 0;          // the venue's current limit (0: not reported)
+  int64_t reset_in_ms = -1;  // ms until the count resets (-1: not known)
+  // Counted in fixed intervals (Binance): the count stands until reset_in_ms, then restarts.
+  bool fixed_window = false;
+};
+
+// What one venue response said about the rate limits.
+struct VenueLimitReport {
+  bool answered = false;  // a response came (a default report: none, e.g. transport error)
+  std::vector<LimitUsage> usages;
+  bool throttled = false;       // the request was refused for a rate limit
+  ClassMask blocked = 0;        // classes to stop sending (when throttled)
+  bool drain = false;           // no usage reported: set the buckets of the class full (Kraken)
+  int64_t retry_after_ms = -1;  // the venue's wait (Retry-After / reset), -1: not given
+  // Rate-limit headers present but unusable (ignored), "NAME: why".
+  std::vector<std::string> malformed;
+};
+
+// Reads the rate-limit figures of one response to a request of `cls` from `venue` ("binance",
+// "bybit", "kraken"; others report nothing): headers (names case-insensitive), HTTP status and
+// body. Never fails: malformed values are listed and ignored. `now_unix_ms` is the wall clock.
+//  - binance: X-MBX-USED-WEIGHT-<n><S|M|H|D> / X-MBX-ORDER-COUNT-<n><S|M|H|D> (used; reset at the
+//    end of the fixed interval); HTTP 429 / 418 throttled with Retry-After (seconds): every class
+//    (the IP's weight), only orders for code -1015 (too many new orders).
+//  - bybit: X-Bapi-Limit-Status / X-Bapi-Limit / X-Bapi-Limit-Reset-Timestamp (one usage keyed
+//    "X-Bapi-Limit-Status"); retCode 10006 throttles the class until the reset timestamp, retCode
+//    10018 or HTTP 429 every class (IP limit), HTTP 403 (IP ban) every class for 10 minutes.
+//  - kraken: no headers; "EAPI:Rate limit exceeded" throttles and drains the query classes,
+//    "EOrder:Rate limit exceeded" orders and cancels, "EGeneral:Too many requests" / HTTP 429
+//    every class (backoff).
+VenueLimitReport ParseVenueLimits(const std::string& venue, RequestClass cls, int http_status,
+                                  const std::vector<std::pair<std::string, std::string>>& headers,
+                                  const std::string& body, int64_t now_unix_ms);
 
 class RateLimiter {
  public:
@@ -109,19 +180,61 @@ class RateLimiter {
   std::map<std::string, std::map<std::string, double>> Levels(int64_t now_ns);
   int64_t now() const { return clock_(); }
 
+  // Backoff after a rate-limit refusal without a venue wait: 1 s doubling per consecutive
+  // refusal of the venue, at most 60 s. A venue wait is clamped to [100 ms, 24 h].
+  static constexpr int64_t kBackoffBaseNs = 1'000'000'000;
+  static constexpr int64_t kBackoffMaxNs = 60'000'000'000;
+  static constexpr int64_t kMinWaitNs = 100'000'000;
+  static constexpr int64_t kMaxWaitNs = 86'400'000'000'000;
+  // An outstanding charge (admitted, not yet answered) is kept until answered, or forgotten
+  // after one window of the bucket (its time to decay from max to 0), clamped to [10 s, 60 s]:
+  // a request that long unanswered never reached the venue, or its answer was lost. Once a synced
+  // bucket took a venue figure, its level never decays below its outstanding charges.
+  static constexpr int64_t kPendingMinTtlNs = 10'000'000'000;
+  static constexpr int64_t kPendingMaxTtlNs = 60'000'000'000;
+  static constexpr size_t kMaxOutstanding = 100'000;  // charges tracked per bucket
+
+  // The venue answered `units` requests of `cls` (a batch: one per order) with `report` (an
+  // empty report when no answer came: the requests are only no longer outstanding). Synced
+  // buckets charging `cls` take the venue's figures; a throttled report blocks its classes (see
+  // the banner) and returns the time the block ends (0 when not throttled). Venues without
+  // buckets are left alone (returns 0).
+  int64_t Observe(const std::string& venue, RequestClass cls, int units,
+                  const VenueLimitReport& report, int64_t now_ns);
+  // A request of `cls` the venue refused is sent again: charged like an admitted one (the venue
+  // will count it; its answer clears it), without an admission check — it was admitted before.
+  void ChargeResend(const std::string& venue, RequestClass cls, int64_t now_ns);
+  // When `cls` may be sent again to `venue` (<= now_ns: now).
+  int64_t BlockedUntil(const std::string& venue, RequestClass cls, int64_t now_ns) const;
+  // Blocked classes for /status: venue -> class -> seconds left.
+  std::map<std::string, std::map<std::string, double>> Throttles(int64_t now_ns) const;
+
  private:
   struct Bucket {
     BucketSpec spec;
     double level = 0;
+    double pending = 0;  // charged, not yet answered by the venue (sum of `outstanding`)
+    // (charged at, cost) of the unanswered charges, oldest first; answers clear the oldest.
+    std::deque<std::pair<int64_t, double>> outstanding;
     int64_t at_ns = 0;
+    int64_t hold_until_ns = 0;  // synced to a fixed window: no decay until it ends
+    bool reported = false;      // took a venue figure (sync): never decays below `pending`
     void Decay(int64_t now_ns);
+    void Charge(double cost, int64_t now_ns);
+    void Answer(double cost);
+    int64_t PendingTtlNs() const;
   };
-  std::vector<Bucket>* BucketsFor(const std::string& venue) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct VenueState {
+    std::vector<Bucket> buckets;
+    int64_t blocked_until_ns[kRequestClasses] = {};
+    int strikes = 0;  // consecutive throttles (backoff)
+  };
+  VenueState* StateFor(const std::string& venue) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::map<std::string, std::vector<BucketSpec>> specs_;
   const ClockFn clock_;
   mutable std::mutex mu_;
-  std::map<std::string, std::vector<Bucket>> buckets_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, VenueState> venues_ ABSL_GUARDED_BY(mu_);
 };
 
 class AdmissionQueue {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "tickmesh/runtime/client.h"
+#include "tickmesh/runtime/clock.h"
 #include "tickmesh/runtime/log.h"
 #include "tickmesh/v1/persistence.grpc.pb.h"
 
@@ -165,7 +166,57 @@ absl::StatusOr<PersistedState> LoadPersistedState(const ReconcileOptions& option
     return s;
   }
   state.balances.assign(bresp.balances().begin(), bresp.balances().end());
+
+  if (options.strategy_ledgers) {
+    constexpr int64_t kHourNs = 3'600'000'000'000;
+    const int64_t now =
+        options.now_unix_ns != 0 ? options.now_unix_ns : tickmesh::runtime::NowUnixNs();
+    const int64_t day = TradingDay(now, options.risk_day_reset_hour_utc);
+    const int64_t day_start = day * 24 * kHourNs + options.risk_day_reset_hour_utc * kHourNs;
+    v1::QueryStrategyPositionsRequest sreq;
+    sreq.mutable_time()->set_from_unix_ns(std::max<int64_t>(day_start, 1));
+    v1::QueryStrategyPositionsResponse sresp;
+    absl::Status s = WithRetry(deadline, "QueryStrategyPositions", [&](grpc::ClientContext* ctx) {
+      sresp.Clear();
+      return stub->QueryStrategyPositions(ctx, sreq, &sresp);
+    });
+    if (!s.ok()) {
+      state.strategy_ledgers_error = s.ToString();
+    } else {
+      PersistedState::StrategyLedgers& ledgers = state.strategy_ledgers.emplace();
+      ledgers.trading_day = day;
+      ledgers.seeds.reserve(static_cast<size_t>(sresp.positions_size()));
+      for (const v1::StrategyPosition& p : sresp.positions()) {
+        StrategyLedgerSeed& seed = ledgers.seeds.emplace_back();
+        seed.strategy = p.strategy();
+        seed.venue = p.venue();
+        seed.symbol = p.symbol();
+        seed.net_qty_e8 = p.net_qty_e8();
+        seed.opening_qty_e8 = p.opening_qty_e8();
+        seed.day_realized_pnl_e8 = p.realized_pnl_e8();
+        seed.day_avg_entry_price_e8 = p.avg_entry_price_e8();
+      }
+    }
+  }
   return state;
+}
+
+void RestoreStrategyLedgers(const PersistedState& state, ExecutionEngine* engine) {
+  if (!state.strategy_ledgers) {
+    if (!state.strategy_ledgers_error.empty()) {
+      tickmesh::runtime::LogWarn(
+          "per-strategy risk ledgers not restored: strategy positions and daily PnL start afresh",
+          {{"error", state.strategy_ledgers_error}});
+    }
+    return;
+  }
+  const RiskBook::SeedSummary sum = engine->RestoreStrategyLedgers(
+      state.strategy_ledgers->trading_day, state.strategy_ledgers->seeds);
+  tickmesh::runtime::LogInfo("per-strategy risk ledgers restored",
+                             {{"trading_day", state.strategy_ledgers->trading_day},
+                              {"rows", state.strategy_ledgers->seeds.size()},
+                              {"positions", sum.positions},
+                              {"skipped", sum.skipped}});
 }
 
 AlgoRunner::RestoreSummary RestoreAlgoParents(const PersistedState& state,

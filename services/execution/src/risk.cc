@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "fixed_point.h"
@@ -128,11 +131,16 @@ int64_t RiskBook::Saturate(__int128 v) {
   return static_cast<int64_t>(v);
 }
 
-int64_t RiskBook::TotalPnl(const Portfolio& portfolio, const MarkFn& mark) {
+int64_t RiskBook::TotalPnl(const Portfolio& portfolio, const MarkFn& mark,
+                           const InstrumentSet* only, const InstrumentSet* unmarked) {
   __int128 total = 0;
   portfolio.ForEachPosition([&](const tickmesh::v1::Position& p) {
+    if (only != nullptr && only->count({p.venue(), p.symbol()}) == 0) return;
     total += p.realized_pnl_e8();
     if (p.qty_e8() == 0) return;
+    if (unmarked != nullptr && !unmarked->empty() && unmarked->count({p.venue(), p.symbol()})) {
+      return;  // entry price unknown: realised only
+    }
     std::optional<int64_t> m = mark ? mark(p.venue(), p.symbol()) : std::nullopt;
     if (m && *m > 0) {
       last_mark_[&p] = *m;
@@ -156,6 +164,102 @@ int64_t RiskBook::CachedTotal(const Portfolio& p, const MarkFn& mark, int64_t* c
   return *cached;
 }
 
+int64_t RiskBook::PoolTotal(Pool_& pool, const MarkFn& mark) {
+  if (!pool.unknown_cost.empty() && mark) {
+    // A restored position whose entry price is unknown takes the first mark as its entry.
+    for (auto it = pool.unknown_cost.begin(); it != pool.unknown_cost.end();) {
+      const std::optional<int64_t> m = mark(it->first, it->second);
+      if (!m || *m <= 0) {
+        ++it;
+        continue;
+      }
+      tickmesh::v1::Position p = pool.portfolio.GetPosition(it->first, it->second, 0);
+      p.set_avg_entry_price_e8(*m);
+      (void)pool.portfolio.RestorePosition(p);  // valid: it was restored with this symbol
+      pool.cached_epoch = 0;
+      it = pool.unknown_cost.erase(it);
+    }
+  }
+  if (pool.cached_epoch != pnl_epoch_) {
+    pool.cached_total_e8 = TotalPnl(pool.portfolio, mark, nullptr, &pool.unknown_cost);
+    pool.cached_epoch = pnl_epoch_;
+  }
+  return pool.cached_total_e8;
+}
+
+RiskBook::SeedSummary RiskBook::SeedStrategyLedgers(int64_t day,
+                                                    const std::vector<StrategyLedgerSeed>& seeds,
+                                                    const Portfolio& account) {
+  SeedSummary out;
+  struct Rows {
+    std::vector<const StrategyLedgerSeed*> rows;
+  };
+  std::map<std::tuple<Pool_*, std::string, std::string>, Rows> grouped;
+  for (const StrategyLedgerSeed& s : seeds) {
+    Pool_* pool = FindPool(s.strategy);
+    if (pool == nullptr) continue;
+    grouped[{pool, s.venue, s.symbol}].rows.push_back(&s);
+  }
+  for (auto& [name, pool] : pools_) {
+    pool.seed_day = day;
+    pool.seed_carried.clear();
+    pool.unknown_cost.clear();
+  }
+  for (const auto& [key, group] : grouped) {
+    const auto& [pool, venue, symbol] = key;
+    const tickmesh::v1::Position held = account.GetPosition(venue, symbol, 0);
+    bool carried = false, unknown = false;
+    __int128 qty = 0, signed_cost_e16 = 0, realized = 0;
+    std::vector<std::pair<__int128, int64_t>> legs;  // (net qty, entry price) per strategy
+    for (const StrategyLedgerSeed* s : group.rows) {
+      int64_t entry = s->day_avg_entry_price_e8;
+      if (s->opening_qty_e8 != 0) {
+        carried = true;
+        entry = held.qty_e8() != 0 && held.avg_entry_price_e8() > 0 ? held.avg_entry_price_e8()
+                                                                    : s->day_avg_entry_price_e8;
+      } else {
+        realized += s->day_realized_pnl_e8;
+      }
+      if (s->net_qty_e8 != 0 && entry <= 0) unknown = true;
+      qty += s->net_qty_e8;
+      signed_cost_e16 += static_cast<__int128>(s->net_qty_e8) * entry;
+      legs.emplace_back(s->net_qty_e8, entry);
+    }
+    // Entry price: the mean of the legs on the net's side; realised takes up the rest so that
+    // realised + qty * (mark - entry) equals the legs' sum at every mark.
+    __int128 side_qty = 0, side_cost = 0;
+    for (const auto& [q, e] : legs) {
+      if (q != 0 && e > 0 && (q > 0) == (qty > 0)) {
+        side_qty += q > 0 ? q : -q;
+        side_cost += (q > 0 ? q : -q) * e;
+      }
+    }
+    int64_t entry = 0;
+    if (qty != 0 && !unknown && side_qty > 0) {
+      entry = static_cast<int64_t>(side_cost / side_qty);
+      realized += (qty * entry - signed_cost_e16) / kE8;
+    } else if (qty != 0) {
+      unknown = true;
+    }
+    tickmesh::v1::Position p;
+    p.set_venue(venue);
+    p.set_symbol(symbol);
+    p.set_qty_e8(Saturate(qty));
+    p.set_avg_entry_price_e8(entry);
+    p.set_realized_pnl_e8(Saturate(realized));
+    if (!pool->portfolio.RestorePosition(p).ok()) {
+      ++out.skipped;
+      continue;
+    }
+    ++out.positions;
+    if (carried) pool->seed_carried.insert({venue, symbol});
+    if (unknown) pool->unknown_cost.insert({venue, symbol});
+  }
+  for (auto& [name, pool] : pools_) pool.cached_epoch = 0;
+  day_.reset();
+  return out;
+}
+
 void RiskBook::RollDay(const Portfolio& account, const MarkFn& mark) {
   const int64_t now = clock_ ? clock_()
                              : std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -169,7 +273,14 @@ void RiskBook::RollDay(const Portfolio& account, const MarkFn& mark) {
       seeded ? seed_->second
              : CachedTotal(account, mark, &account_cached_total_e8_, &account_cached_epoch_);
   for (auto& [name, pool] : pools_) {
-    pool.baseline_e8 = CachedTotal(pool.portfolio, mark, &pool.cached_total_e8, &pool.cached_epoch);
+    if (!day_ && pool.seed_day == d) {
+      // First roll after a restart, on the day the seeds describe: only positions carried into
+      // the day enter the baseline (see SeedStrategyLedgers).
+      (void)PoolTotal(pool, mark);  // prices unknown entries first
+      pool.baseline_e8 = TotalPnl(pool.portfolio, mark, &pool.seed_carried, &pool.unknown_cost);
+    } else {
+      pool.baseline_e8 = PoolTotal(pool, mark);
+    }
   }
   day_ = d;
   if (!seeded && on_roll_) on_roll_(d, account_baseline_e8_);
@@ -184,10 +295,7 @@ int64_t RiskBook::AccountDailyPnl(const Portfolio& account, const MarkFn& mark) 
 std::optional<int64_t> RiskBook::PoolDailyPnl(const std::string& pool, const MarkFn& mark) {
   auto it = pools_.find(pool);
   if (it == pools_.end()) return std::nullopt;
-  Pool_& p = it->second;
-  return Saturate(
-      static_cast<__int128>(CachedTotal(p.portfolio, mark, &p.cached_total_e8, &p.cached_epoch)) -
-      p.baseline_e8);
+  return Saturate(static_cast<__int128>(PoolTotal(it->second, mark)) - it->second.baseline_e8);
 }
 
 int64_t RiskBook::PoolOpenOrders(const std::string& pool) const {
@@ -227,10 +335,7 @@ RiskBook::Decision RiskBook::Check(const tickmesh::v1::OrderRequest& req, const 
   }
   sctx.open_orders = pool->open_orders;
   if (pool->limits.max_daily_loss_e8 > 0) {
-    sctx.daily_pnl_e8 =
-        Saturate(static_cast<__int128>(CachedTotal(pool->portfolio, mark, &pool->cached_total_e8,
-                                                   &pool->cached_epoch)) -
-                 pool->baseline_e8);
+    sctx.daily_pnl_e8 = Saturate(static_cast<__int128>(PoolTotal(*pool, mark)) - pool->baseline_e8);
   }
   out.decision = RiskEngine::Check(pool->limits, req, sctx);
   if (!out.decision.ok) out.scope = "strategy";
@@ -268,6 +373,16 @@ absl::Status RiskBook::OnFill(const tickmesh::v1::Fill& fill, const std::string&
   Pool_* pool = FindPool(strategy);
   if (pool == nullptr) return absl::OkStatus();
   pool->cached_epoch = 0;
+  if (!pool->unknown_cost.empty()) {
+    // A restored position whose entry price is still unknown takes this fill's price.
+    auto it = pool->unknown_cost.find({fill.venue(), fill.symbol()});
+    if (it != pool->unknown_cost.end() && fill.price_e8() > 0) {
+      tickmesh::v1::Position p = pool->portfolio.GetPosition(fill.venue(), fill.symbol(), 0);
+      p.set_avg_entry_price_e8(fill.price_e8());
+      (void)pool->portfolio.RestorePosition(p);
+      pool->unknown_cost.erase(it);
+    }
+  }
   return pool->portfolio.ApplyFill(fill);
 }
 

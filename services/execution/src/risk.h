@@ -25,9 +25,11 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "portfolio.h"
@@ -107,6 +109,22 @@ int64_t TradingDay(int64_t unix_ns, int reset_hour_utc);
 using MarkFn =
     std::function<std::optional<int64_t>(const std::string& venue, const std::string& symbol)>;
 
+// One strategy's ledger for one (venue, symbol), as rebuilt at restart from the persisted fills
+// (persistence QueryStrategyPositions with the current trading day's start as range start).
+struct StrategyLedgerSeed {
+  std::string strategy;
+  std::string venue;
+  std::string symbol;
+  // Bought - sold over every persisted fill of the strategy.
+  int64_t net_qty_e8 = 0;
+  // Bought - sold over the fills before the trading day started: the position carried in.
+  int64_t opening_qty_e8 = 0;
+  // The day's fills walked from flat: average-cost realised PnL, and the average entry price of
+  // the position they leave. They describe the strategy exactly only when opening_qty_e8 is 0.
+  int64_t day_realized_pnl_e8 = 0;
+  int64_t day_avg_entry_price_e8 = 0;
+};
+
 // RiskBook: the account-wide and per-strategy risk checks of ExecutionEngine and their state.
 //
 // Per strategy pool it tracks open orders (count and remaining qty per venue, symbol, side, from
@@ -122,8 +140,9 @@ using MarkFn =
 // applied to any portfolio), so the baseline is taken at that moment. The account's baseline can
 // be kept across a restart by the owner (SetOnRoll to store it, SeedAccountBaseline to give it
 // back); without that, and for strategy pools always, the baseline after a restart is taken at the
-// first check or fill from the restored positions, and strategy positions start flat (only the
-// account's positions are persisted). See README "Risk limits".
+// first check or fill from the restored positions. Strategy pools are rebuilt from the persisted
+// fills by SeedStrategyLedgers (positions, and the day's PnL as far as fills tell it). See README
+// "Risk limits".
 //
 // Not thread-safe: the owner serialises calls. Memory: one entry per open order of a limited
 // strategy, one Portfolio per strategy pool.
@@ -168,6 +187,28 @@ class RiskBook {
   // Forgets the current day: the next check or fill takes the baselines again (or the seed).
   // For restart reconciliation, which replaces the positions the baselines were taken from.
   void ResetDay() { day_.reset(); }
+  // Restart: rebuilds the strategy pools' ledgers, for trading day `day`, from `seeds` (several
+  // strategies of the "other" pool are summed; strategies without a pool are ignored). Per pool
+  // and (venue, symbol), the position is set (replacing any held) to the net quantity:
+  //  - flat at the day's start (every seed's opening_qty_e8 is 0): entry price and realised PnL
+  //    from the day's fills, and the pool's day baseline does not include it, so the pool's daily
+  //    PnL counts today's realised PnL and the unrealised PnL since entry;
+  //  - carried into the day: its PnL at the day's start needs that day's first mark, which is
+  //    not persisted, so it enters the pool's baseline at the first roll after the restart (its
+  //    PnL counts from then on); entry price is the account's for the instrument (the strategy's
+  //    position is part of it), else the day's fills', else (unknown) the first mark seen or the
+  //    price of the next fill, and until then it is not marked.
+  // Several strategies in one pool: entry price is the mean of those on the net's side, and the
+  // realised PnL absorbs the difference, so realised + unrealised equals their sum at any mark.
+  // Then forgets the current day (like ResetDay). A seed the portfolio refuses (symbol not
+  // BASE-QUOTE, empty venue) is skipped and counted.
+  struct SeedSummary {
+    size_t positions = 0;  // (pool, venue, symbol) set
+    size_t skipped = 0;
+  };
+  SeedSummary SeedStrategyLedgers(int64_t day, const std::vector<StrategyLedgerSeed>& seeds,
+                                  const Portfolio& account);
+
   // Called (under the owner's serialisation) with each new day and its account baseline when
   // one is taken, e.g. to store it for SeedAccountBaseline. Not called when a seed is used.
   void SetOnRoll(std::function<void(int64_t day, int64_t account_baseline_e8)> on_roll) {
@@ -207,6 +248,12 @@ class RiskBook {
     // "<venue>\x1f<symbol>\x1f<side>" -> remaining qty of open orders.
     std::unordered_map<std::string, int64_t> open_remaining;
     int64_t baseline_e8 = 0;
+    // Restart (SeedStrategyLedgers): the day the seeds describe, the positions carried into it
+    // (their PnL enters the baseline at the first roll) and those whose entry price is unknown
+    // (avg 0, not marked until priced by a mark or a fill).
+    std::optional<int64_t> seed_day;
+    std::set<std::pair<std::string, std::string>> seed_carried;
+    std::set<std::pair<std::string, std::string>> unknown_cost;
     // TotalPnl of `portfolio`, valid while cached_epoch == pnl_epoch_.
     int64_t cached_total_e8 = 0;
     uint64_t cached_epoch = 0;
@@ -217,8 +264,13 @@ class RiskBook {
     int64_t remaining;
   };
   Pool_* FindPool(const std::string& strategy);
-  // Realised + unrealised of `p`, saturated to int64.
-  int64_t TotalPnl(const Portfolio& p, const MarkFn& mark);
+  using InstrumentSet = std::set<std::pair<std::string, std::string>>;
+  // Realised + unrealised of `p`, saturated to int64; only positions in `only` when given;
+  // positions in `unmarked` count their realised PnL only.
+  int64_t TotalPnl(const Portfolio& p, const MarkFn& mark, const InstrumentSet* only = nullptr,
+                   const InstrumentSet* unmarked = nullptr);
+  // The pool's TotalPnl through its cache, after pricing unknown entry prices at the mark.
+  int64_t PoolTotal(Pool_& pool, const MarkFn& mark);
   // The same, through the scope's cache.
   int64_t CachedTotal(const Portfolio& p, const MarkFn& mark, int64_t* cached, uint64_t* epoch);
   static int64_t Saturate(__int128 v);

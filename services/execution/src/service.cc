@@ -82,6 +82,12 @@ ABSL_FLAG(int64_t, initial_quote_e8, 1'000'000LL * 100'000'000LL,
 ABSL_FLAG(
     int64_t, outbox_max_records, 1'000'000,
     "Records waiting for persistence acks before new orders are refused (RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int64_t, cache_flush_ms, 10,
+          "Cache writes linger this long after the first pending balance/position so later "
+          "updates join the same MSet (latest value per key); 0 = write at once");
+ABSL_FLAG(int64_t, md_coalesce_ms, 5,
+          "Let market-data hold this service's book/trade/ticker events up to this many ms and "
+          "send them as one message (SubscribeRequest.coalesce_ms; 0 = every batch at once)");
 ABSL_FLAG(int64_t, outbox_flush_timeout_ms, 2000,
           "On shutdown, how long to wait for persistence to ack the outbox");
 ABSL_FLAG(int64_t, max_open_orders, 10'000,
@@ -103,8 +109,11 @@ ABSL_FLAG(std::string, paper_static_book, "",
 ABSL_FLAG(std::string, rate_limits, "",
           "Venue rate limits, ';'-separated VENUE/BUCKET=token:CAPACITY:WINDOW_MS:CLASS=COST[,..] "
           "(Binance-style weights) or VENUE/BUCKET=decay:MAX:DECAY_PER_S:CLASS=COST[,..] "
-          "(Kraken-style decaying counter); CLASS is order or cancel; VENUE * = every other "
-          "venue. Empty = no limits");
+          "(Kraken-style decaying counter), each optionally followed by :SYNC, the venue header "
+          "the bucket follows (X-MBX-USED-WEIGHT-<interval>, X-MBX-ORDER-COUNT-<interval>, "
+          "X-Bapi-Limit-Status); CLASS is order, cancel, query_order, open_orders, trades, "
+          "balances or query; VENUE * = every other venue. Empty = no limits (live venues get "
+          "their documented scheme)");
 ABSL_FLAG(
     int64_t, rate_limit_order_wait_ms, 100,
     "Longest a new order waits for a rate limit before RESOURCE_EXHAUSTED rate_limit:<bucket>");
@@ -316,6 +325,8 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
       {"initial_quote_e8", absl::GetFlag(FLAGS_initial_quote_e8), 0, kMax / 4},
       {"outbox_max_records", absl::GetFlag(FLAGS_outbox_max_records), 1'000, 100'000'000},
       {"outbox_flush_timeout_ms", absl::GetFlag(FLAGS_outbox_flush_timeout_ms), 0, 600'000},
+      {"cache_flush_ms", absl::GetFlag(FLAGS_cache_flush_ms), 0, 1'000},
+      {"md_coalesce_ms", absl::GetFlag(FLAGS_md_coalesce_ms), 0, 1'000},
       {"max_open_orders", absl::GetFlag(FLAGS_max_open_orders), 1, 10'000'000},
       {"order_retention", absl::GetFlag(FLAGS_order_retention), 1, 100'000'000},
       {"event_subscriber_queue", absl::GetFlag(FLAGS_event_subscriber_queue), 1, 1'000'000},
@@ -374,6 +385,8 @@ absl::StatusOr<ServiceConfig> ConfigFromFlags() {
     c.engine.strategy_risk = std::move(risk->strategies);
     c.engine.risk_day_reset_hour_utc = risk->day_reset_hour_utc;
   }
+  c.cache_flush_ms = absl::GetFlag(FLAGS_cache_flush_ms);
+  c.md_coalesce_ms = absl::GetFlag(FLAGS_md_coalesce_ms);
   c.engine.venue.taker_fee_bps = absl::GetFlag(FLAGS_taker_fee_bps);
   c.engine.venue.maker_fee_bps = absl::GetFlag(FLAGS_maker_fee_bps);
   c.engine.venue.ack_latency_ns = absl::GetFlag(FLAGS_paper_latency_us) * 1'000;
@@ -427,8 +440,9 @@ int RunExecutionService() {
   CachePut cache_put;
   if (!config->cache_address.empty()) {
     host.AddDependency("cache", /*required=*/false);
-    cache = std::make_unique<CacheWriter>(config->cache_address,
-                                          [&host](bool up) { host.SetDependencyUp("cache", up); });
+    cache = std::make_unique<CacheWriter>(
+        config->cache_address, [&host](bool up) { host.SetDependencyUp("cache", up); },
+        /*max_keys=*/100'000, absl::Milliseconds(config->cache_flush_ms));
     cache_put = [c = cache.get()](std::string k, std::string v) {
       c->Put(std::move(k), std::move(v));
     };
@@ -454,6 +468,7 @@ int RunExecutionService() {
     lo.api.recv_window_ms = config->live_recv_window_ms;
     lo.connect_timeout = absl::Milliseconds(config->live_request_timeout_ms);
     lo.request_timeout = absl::Milliseconds(config->live_request_timeout_ms);
+    lo.limiter = &limiter;  // the venue's rate-limit headers / refusals update the buckets
     auto venue = LiveVenue::Create(std::move(lo), lv.credentials);
     absl::Status s = venue.ok()
                          ? engine.AddRemoteVenue(std::move(*venue), &limiter, config->live_worker)
@@ -476,6 +491,8 @@ int RunExecutionService() {
     ro.persistence_address = config->persistence_address;
     ro.timeout = absl::Milliseconds(config->reconcile_timeout_ms);
     ro.max_open_orders = config->engine.orders.max_open_orders;
+    ro.strategy_ledgers = !config->engine.strategy_risk.empty();
+    ro.risk_day_reset_hour_utc = config->engine.risk_day_reset_hour_utc;
     auto state = LoadPersistedState(ro);
     if (!state.ok()) {
       tickmesh::runtime::LogError("restart reconciliation failed; not serving without state",
@@ -489,6 +506,7 @@ int RunExecutionService() {
                                                                {"positions", sum.positions},
                                                                {"balances", sum.balances},
                                                                {"skipped", sum.skipped}});
+    RestoreStrategyLedgers(*state, &engine);
     restored_algos.algo_parents = std::move(state->algo_parents);
     restored_algos.algo_children = std::move(state->algo_children);
     restored_algos.algo_children_incomplete = std::move(state->algo_children_incomplete);
@@ -560,6 +578,7 @@ int RunExecutionService() {
   host.AddService(&grpc_service, "tickmesh.v1.ExecutionService");
 
   UpstreamFeeds::Options feeds_options{config->signal_address, config->market_data_address};
+  feeds_options.md_coalesce_ms = static_cast<uint32_t>(config->md_coalesce_ms);
   if (!feeds_options.signal_address.empty()) host.AddDependency("signal", false);
   if (!feeds_options.market_data_address.empty()) host.AddDependency("market-data", false);
   UpstreamFeeds feeds(&engine, feeds_options, [&host](const std::string& peer, bool up) {
@@ -569,6 +588,7 @@ int RunExecutionService() {
   host.SetStatusProvider([&engine, &limiter, &admission, c = cache.get()] {
     nlohmann::json j = engine.StatusJson();
     j["rate_limit_levels"] = limiter.Levels(limiter.now());
+    j["rate_limit_venue_throttles"] = limiter.Throttles(limiter.now());
     j["rate_limit_queued"] = admission.queued();
     if (c != nullptr) {
       j["cache_pending_keys"] = c->pending();

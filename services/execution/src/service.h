@@ -23,6 +23,8 @@ struct ServiceConfig {
   std::string market_data_address;
   std::string persistence_address;
   std::string cache_address;
+  int64_t cache_flush_ms = 10;  // CacheWriter linger (--cache_flush_ms)
+  int64_t md_coalesce_ms = 5;   // market-data stream coalescing (--md_coalesce_ms)
   EngineOptions engine;
   // --kill_switch: non-empty = engage the kill switch at start with this reason.
   std::string kill_switch_reason;

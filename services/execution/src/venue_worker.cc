@@ -145,6 +145,38 @@ bool VenueWorker::TakeGateRefusal(const absl::Status& status) {
   return refused;
 }
 
+int64_t VenueWorker::BlockedUntil(Call call, int64_t now_ns) const {
+  if (limiter_ == nullptr || call == Call::kQuery) return now_ns;
+  const RequestClass cls = call == Call::kPlace ? RequestClass::kOrder : RequestClass::kCancel;
+  const int64_t lnow = limiter_->now();
+  const int64_t until = limiter_->BlockedUntil(name_, cls, lnow);
+  return until <= lnow ? now_ns : now_ns + (until - lnow);
+}
+
+bool VenueWorker::RequeueThrottled(Task& task, const absl::Status& status) {
+  if (limiter_ == nullptr || task.call == Call::kQuery || task.unsent_cancel ||
+      status.code() != absl::StatusCode::kResourceExhausted ||
+      task.throttle_resends >= kMaxThrottleResends) {
+    return false;
+  }
+  const int64_t now = clock_();
+  if (BlockedUntil(task.call, now) <= now) return false;  // not the venue's rate limit
+  ++task.throttle_resends;
+  const RequestClass cls = task.call == Call::kPlace ? RequestClass::kOrder : RequestClass::kCancel;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return false;
+    queues_[static_cast<int>(task.call)].push_front(std::move(task));
+    ++stats_.queued;
+    ++stats_.throttled_resends;
+  }
+  // The refusal's answer cleared the request's charge; the resend is one more request the venue
+  // will count (and answer): outstanding again. Only venues that report their answers to the
+  // limiter (LiveVenue, gated) clear it.
+  if (venue_gated_) limiter_->ChargeResend(name_, cls, limiter_->now());
+  return true;
+}
+
 bool VenueWorker::Run(Task task) {
   if (task.unsent_cancel) {
     VenueOrderState st;
@@ -174,6 +206,8 @@ bool VenueWorker::Run(Task task) {
   }
   // A query cut short by the rate limit says nothing about the order: asked again at a later poll.
   if (TakeGateRefusal(answer.status()) && task.call == Call::kQuery) return false;
+  // Refused by the venue's rate limit: not processed there; sent again after the pause.
+  if (RequeueThrottled(task, answer.status())) return true;
   cb_.on_answer(task.call, task.order, answer, took, /*counted=*/true);
   return true;
 }
@@ -285,7 +319,12 @@ std::vector<VenueWorker::Task> VenueWorker::TakeLocked(int64_t now_ns, int64_t* 
   auto& cancels = queues_[static_cast<int>(Call::kCancel)];
   auto& queries = queues_[static_cast<int>(Call::kQuery)];
   auto& places = queues_[static_cast<int>(Call::kPlace)];
-  if (!cancels.empty()) {
+  // Classes paused by a venue rate-limit refusal stay queued until the pause ends.
+  const int64_t cancels_at = cancels.empty() ? now_ns : BlockedUntil(Call::kCancel, now_ns);
+  const int64_t places_at = places.empty() ? now_ns : BlockedUntil(Call::kPlace, now_ns);
+  if (!cancels.empty() && cancels_at > now_ns && !cancels.front().unsent_cancel) {
+    *linger_until = std::min(*linger_until, cancels_at);
+  } else if (!cancels.empty()) {
     batch.push_back(std::move(cancels.front()));
     cancels.pop_front();
     --stats_.queued;
@@ -302,6 +341,10 @@ std::vector<VenueWorker::Task> VenueWorker::TakeLocked(int64_t now_ns, int64_t* 
     return batch;
   }
   if (places.empty()) return batch;
+  if (places_at > now_ns) {
+    *linger_until = std::min(*linger_until, places_at);
+    return batch;
+  }
   const size_t cap = std::min(options_.max_batch, venue_->max_place_batch());
   if (cap <= 1) {
     batch.push_back(std::move(places.front()));
@@ -315,7 +358,7 @@ std::vector<VenueWorker::Task> VenueWorker::TakeLocked(int64_t now_ns, int64_t* 
     size_t same = 0;
     for (const Task& t : places) same += venue_->BatchKey(t.order) == key ? 1 : 0;
     if (same < cap && now_ns < deadline) {
-      *linger_until = deadline;
+      *linger_until = std::min(*linger_until, deadline);
       return batch;
     }
   }
@@ -357,8 +400,16 @@ void VenueWorker::RunBatch(std::vector<Task> tasks) {
   for (size_t i = 1; i < answers.size() && uniform; ++i) {
     uniform = answers[i].status() == answers[0].status();
   }
+  // Orders the venue's rate limit refused go back to the front of their queue, in order.
+  std::vector<bool> requeued(tasks.size(), false);
+  for (size_t i = tasks.size(); i-- > 0;) {
+    requeued[i] = RequeueThrottled(tasks[i], answers[i].status());
+  }
+  bool first = true;
   for (size_t i = 0; i < tasks.size(); ++i) {
-    cb_.on_answer(call, tasks[i].order, answers[i], took, /*counted=*/i == 0 || !uniform);
+    if (requeued[i]) continue;
+    cb_.on_answer(call, tasks[i].order, answers[i], took, /*counted=*/first || !uniform);
+    first = false;
   }
 }
 

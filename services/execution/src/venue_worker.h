@@ -44,6 +44,15 @@
 // trading counter) count batches; Bybit's per-IP limit counts one request per batch and is
 // thus charged conservatively.
 //
+// Venue rate-limit refusals: while the limiter blocks a class after a venue refusal (429 /
+// Retry-After, Bybit 10006, Kraken rate errors — RateLimiter::Observe via LiveVenue), the worker
+// sends no new orders / cancels of that class (they stay queued, in order; queries are refused
+// by the gate). A place or cancel the venue refused that way (RESOURCE_EXHAUSTED while its class
+// is blocked) was not processed by the venue: it goes back to the front of its queue and is sent
+// again once the block ends — its answer does not reach the engine meanwhile — at most
+// kMaxThrottleResends times; after that the refusal is answered (Stats::throttled_resends counts
+// the resends). The resend is not admitted again (it goes once the block ends), but it is
+// charged to the limiter as outstanding (RateLimiter::ChargeResend): the venue will count it.
 // Bounds: at most Options::max_queue calls of each kind wait; Enqueue answers false beyond.
 // Stop() joins the thread; calls still queued are dropped (their orders stay NEW / open in the
 // engine and are resolved by the restart reconciliation against the venue).
@@ -71,6 +80,8 @@ namespace tickmesh::execution {
 class VenueWorker {
  public:
   enum class Call { kPlace = 0, kCancel = 1, kQuery = 2 };
+  // Times one place / cancel refused by a venue rate limit is sent again (see the banner).
+  static constexpr int kMaxThrottleResends = 5;
   static const char* CallName(Call call);
 
   struct Options {
@@ -139,6 +150,7 @@ class VenueWorker {
     uint64_t polls_rate_limited = 0;  // query requests not sent for want of rate-limit room
     uint64_t batches = 0;             // calls that carried more than one order
     uint64_t batched_orders = 0;      // orders sent in those calls
+    uint64_t throttled_resends = 0;   // places / cancels sent again after a venue rate limit
     bool reconciled = false;
   };
   Stats stats() const;
@@ -149,6 +161,7 @@ class VenueWorker {
     tickmesh::v1::Order order;
     bool unsent_cancel = false;  // answered kCancelled without calling the venue
     int64_t enqueued_ns = 0;
+    int throttle_resends = 0;  // times sent again after a venue rate-limit refusal
   };
   void Loop();
   // The next call to make: cancels (batched), then one query, then new orders (batched). Empty
@@ -172,6 +185,12 @@ class VenueWorker {
   bool TakeGateRefusal(const absl::Status& status);
   // Makes one call and hands its answer over; false when the gate refused it (nothing handed).
   bool Run(Task task);
+  // When the limiter lets `call`'s class go to the venue again, in the worker's clock (<= now_ns:
+  // now). Queries: always now (the gate decides).
+  int64_t BlockedUntil(Call call, int64_t now_ns) const;
+  // Puts a place / cancel the venue refused for its rate limit back at the front of its queue
+  // (see the banner); false when the answer is to be handed over instead.
+  bool RequeueThrottled(Task& task, const absl::Status& status);
 
   const std::unique_ptr<Venue> venue_;
   const std::string name_;

@@ -148,6 +148,37 @@ TEST(OutboxQueue, LimitsBatchesInFlight) {
   EXPECT_TRUE(q.NextBatch(absl::Now() + absl::Seconds(1)).has_value());
 }
 
+TEST(OutboxQueue, RecordsArrivingWithinLingerOfACutGoOutOnThatCadence) {
+  // Under load batches are cut once per linger: a record appended 300 ms after a cut (linger
+  // 500 ms) is due 500 ms after the cut, not 500 ms after its own arrival.
+  auto o = Opts(100, 500);
+  o.linger = absl::Milliseconds(500);
+  OutboxQueue q(o);
+  q.Append(Fills(1, 500));  // a full batch: due now
+  auto b1 = q.NextBatch(absl::Now() + absl::Seconds(1));
+  ASSERT_TRUE(b1);
+  const absl::Time cut = absl::Now();
+  absl::SleepFor(absl::Milliseconds(300));
+  q.Append(Fills(501, 1));
+  // Before the cadence point: not due.
+  EXPECT_FALSE(q.NextBatch(cut + absl::Milliseconds(400)).has_value());
+  // Due at cut + 500 ms, i.e. before its own linger (arrival + 500 ms) runs out.
+  auto b2 = q.NextBatch(cut + absl::Milliseconds(700));
+  ASSERT_TRUE(b2);
+  EXPECT_EQ(Ids(*b2), (std::vector<std::string>{"f-501"}));
+}
+
+TEST(OutboxQueue, WakeMakesTheNextWaitReturnOnceWithoutShuttingDown) {
+  OutboxQueue q(Opts());
+  q.Wake();  // before anyone waits: the next call returns at once
+  EXPECT_FALSE(q.NextBatch(absl::Now() + absl::Seconds(30)).has_value());
+  EXPECT_FALSE(q.is_shutdown());
+  q.Append(Fills(1, 1));
+  auto b = q.NextBatch(absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(Ids(*b), (std::vector<std::string>{"f-1"}));
+}
+
 TEST(OutboxQueue, ShutdownReleasesWaiters) {
   OutboxQueue q(Opts());
   q.Shutdown();

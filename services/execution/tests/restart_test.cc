@@ -1,11 +1,15 @@
 // Restart reconciliation with real processes: tickmesh-persistence (SQLite in a temp dir) and
 // tickmesh-execution (paper venue on a --paper_static_book) run as child processes. Orders are
 // submitted, execution is SIGKILLed once persistence holds them, restarted, and must answer with
-// the same open orders and positions — and hand out new ids that collide with none of the old.
+// the same open orders and positions — and hand out new ids that collide with none of the old —
+// and a strategy at its max_position must still be held there. ReconcileStrategyLedgers checks
+// the per-strategy ledger query against an in-process fake persistence.
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -17,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "order_manager.h"
 #include "process_util.h"
+#include "reconcile.h"
 #include "test_util.h"
 #include "tickmesh/runtime/client.h"
 #include "tickmesh/testing/child_process.h"
@@ -55,15 +60,20 @@ class RestartTest : public ::testing::Test {
     pstub_ = v1::PersistenceService::NewStub(FreshChannel(persistence_addr_));
   }
 
-  void StartExecution() {
+  void StartExecution(const std::vector<std::string>& extra_flags = {}) {
     execution_addr_ = absl::StrCat("127.0.0.1:", tickmesh::testing::FreePort());
-    execution_ = std::make_unique<Child>(std::vector<std::string>{
-        TICKMESH_EXECUTION_BIN, "--grpc_address=" + execution_addr_,
+    std::vector<std::string> argv{
+        TICKMESH_EXECUTION_BIN,
+        "--grpc_address=" + execution_addr_,
         absl::StrCat("--admin_address=127.0.0.1:", tickmesh::testing::FreePort()),
         "--persistence_address=" + persistence_addr_,
-        "--signal_address=", "--market_data_address=", "--cache_address=",
+        "--signal_address=",
+        "--market_data_address=",
+        "--cache_address=",
         absl::StrCat("--paper_static_book=sim:BTC-USD:", 100 * E8, ":", 101 * E8, ":", 50 * E8),
-        "--log_level=warn"});
+        "--log_level=warn"};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    execution_ = std::make_unique<Child>(argv);
     // A new channel per attempt: one refused connect would make a channel wait seconds.
     ASSERT_TRUE(WaitFor([&] { return testing::ExecutionAnswers(execution_addr_, &stub_); }))
         << "execution did not start";
@@ -122,6 +132,42 @@ class RestartTest : public ::testing::Test {
       if (p.venue() == "sim" && p.symbol() == "BTC-USD") return p.qty_e8();
     }
     return 0;
+  }
+
+  // Net filled qty of (strategy, sim, BTC-USD) as persistence aggregates it; -1 on error.
+  int64_t PersistedStrategyQty(const std::string& strategy) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(2)));
+    v1::QueryStrategyPositionsRequest req;
+    req.set_strategy(strategy);
+    v1::QueryStrategyPositionsResponse resp;
+    if (!pstub_->QueryStrategyPositions(&ctx, req, &resp).ok()) return -1;
+    for (const auto& p : resp.positions()) {
+      if (p.venue() == "sim" && p.symbol() == "BTC-USD") return p.net_qty_e8();
+    }
+    return 0;
+  }
+
+  // Fills of (strategy, sim, BTC-USD) persistence holds; -1 on error.
+  int64_t PersistedStrategyFills(const std::string& strategy) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(2)));
+    v1::QueryStrategyPositionsRequest req;
+    req.set_strategy(strategy);
+    v1::QueryStrategyPositionsResponse resp;
+    if (!pstub_->QueryStrategyPositions(&ctx, req, &resp).ok()) return -1;
+    for (const auto& p : resp.positions()) {
+      if (p.venue() == "sim" && p.symbol() == "BTC-USD")
+        return static_cast<int64_t>(p.fill_count());
+    }
+    return 0;
+  }
+
+  v1::OrderRequest StrategyReq(const std::string& client_id, const std::string& strategy,
+                               v1::Side side, int64_t qty) {
+    v1::OrderRequest r = Req(client_id, side, qty);
+    r.set_strategy(strategy);
+    return r;
   }
 
   std::string dir_, persistence_addr_, execution_addr_;
@@ -197,6 +243,170 @@ TEST_F(RestartTest, SigkillAndRestartKeepsOpenOrdersAndPositions) {
   ASSERT_TRUE(ask_after.ok());
   EXPECT_EQ(ask_after->status(), v1::ORDER_STATUS_ACKED);
   EXPECT_EQ(Position().qty_e8(), 3 * E8);
+}
+
+TEST_F(RestartTest, StrategyAtMaxPositionStaysThereAcrossSigkillAndRestart) {
+  // alpha may hold at most 2; the account and every other strategy are unlimited.
+  const std::string config = dir_ + "/risk.yaml";
+  {
+    std::ofstream out(config);
+    out << "strategies:\n  alpha:\n    max_position_e8: " << 2 * E8 << "\n";
+  }
+  const std::vector<std::string> flags = {"--risk_config=" + config};
+  ASSERT_NO_FATAL_FAILURE(StartExecution(flags));
+  v1::Order o;
+  ASSERT_TRUE(Submit(StrategyReq("a1", "alpha", v1::SIDE_BUY, E8), &o).ok());
+  ASSERT_EQ(o.status(), v1::ORDER_STATUS_FILLED);
+  ASSERT_TRUE(Submit(StrategyReq("a2", "alpha", v1::SIDE_BUY, E8), &o).ok());
+  ASSERT_EQ(o.status(), v1::ORDER_STATUS_FILLED);
+  grpc::Status over = Submit(StrategyReq("a3", "alpha", v1::SIDE_BUY, E8), &o);
+  ASSERT_EQ(over.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_EQ(over.error_message(), "risk:max_position");
+  // Another strategy adds 1 to the account (3 in all), not to alpha.
+  ASSERT_TRUE(Submit(StrategyReq("b1", "beta", v1::SIDE_BUY, E8), &o).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return PersistedStrategyQty("alpha") == 2 * E8 && PersistedPositionQty() == 3 * E8;
+  })) << "persistence never held alpha's fills";
+
+  const int status = execution_->Kill(SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(StartExecution(flags));
+
+  // alpha is still at its limit: one more is refused by alpha's own max_position (the account
+  // has none), while beta may still buy and alpha may reduce.
+  grpc::Status again = Submit(StrategyReq("a4", "alpha", v1::SIDE_BUY, E8), &o);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(again.error_message(), "risk:max_position");
+  EXPECT_TRUE(Submit(StrategyReq("b2", "beta", v1::SIDE_BUY, E8), &o).ok());
+  ASSERT_TRUE(Submit(StrategyReq("a5", "alpha", v1::SIDE_SELL, E8), &o).ok());
+  EXPECT_EQ(o.status(), v1::ORDER_STATUS_FILLED);
+  // Back at 1: one more fits, a second does not.
+  EXPECT_TRUE(Submit(StrategyReq("a6", "alpha", v1::SIDE_BUY, E8), &o).ok());
+  EXPECT_EQ(Submit(StrategyReq("a7", "alpha", v1::SIDE_BUY, E8), &o).error_message(),
+            "risk:max_position");
+}
+
+TEST_F(RestartTest, StrategyDailyLossTakenTodayStillCountsAfterSigkillAndRestart) {
+  // alpha may lose at most 2 a day. The trading day starts 12 hours from now, so the test never
+  // straddles it.
+  const int hour = static_cast<int>((absl::ToUnixSeconds(absl::Now()) / 3600 + 12) % 24);
+  const std::string config = dir_ + "/risk.yaml";
+  {
+    std::ofstream out(config);
+    out << "day_reset_hour_utc: " << hour
+        << "\nstrategies:\n  alpha:\n    max_daily_loss_e8: " << 2 * E8 << "\n";
+  }
+  const std::vector<std::string> flags = {"--risk_config=" + config};
+  ASSERT_NO_FATAL_FAILURE(StartExecution(flags));
+  // Three round trips across the 100 / 101 book: -1 realised each, -3 in all.
+  v1::Order o;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Submit(StrategyReq(absl::StrCat("b", i), "alpha", v1::SIDE_BUY, E8), &o).ok()) << i;
+    ASSERT_EQ(o.status(), v1::ORDER_STATUS_FILLED);
+    ASSERT_TRUE(Submit(StrategyReq(absl::StrCat("s", i), "alpha", v1::SIDE_SELL, E8), &o).ok());
+    ASSERT_EQ(o.status(), v1::ORDER_STATUS_FILLED);
+  }
+  ASSERT_EQ(Submit(StrategyReq("b3", "alpha", v1::SIDE_BUY, E8), &o).error_message(),
+            "risk:max_daily_loss");
+  ASSERT_TRUE(WaitFor([&] { return PersistedStrategyFills("alpha") == 6; }))
+      << "persistence never held alpha's fills";
+
+  const int status = execution_->Kill(SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(StartExecution(flags));
+
+  // Today's -3 is rebuilt from the persisted fills: alpha stays blocked, beta does not.
+  EXPECT_EQ(Submit(StrategyReq("b4", "alpha", v1::SIDE_BUY, E8), &o).error_message(),
+            "risk:max_daily_loss");
+  EXPECT_TRUE(Submit(StrategyReq("x1", "beta", v1::SIDE_BUY, E8), &o).ok());
+}
+
+// An in-process PersistenceService with no state; QueryStrategyPositions is answered only when
+// `strategy_rpc` (else UNIMPLEMENTED, as an older persistence would).
+class FakePersistence final : public v1::PersistenceService::Service {
+ public:
+  explicit FakePersistence(bool strategy_rpc) : strategy_rpc_(strategy_rpc) {}
+  grpc::Status QueryOrders(grpc::ServerContext*, const v1::QueryOrdersRequest*,
+                           v1::QueryOrdersResponse*) override {
+    return grpc::Status::OK;
+  }
+  grpc::Status QueryPositions(grpc::ServerContext*, const v1::QueryPositionsRequest*,
+                              v1::QueryPositionsResponse*) override {
+    return grpc::Status::OK;
+  }
+  grpc::Status QueryBalances(grpc::ServerContext*, const v1::QueryBalancesRequest*,
+                             v1::QueryBalancesResponse*) override {
+    return grpc::Status::OK;
+  }
+  grpc::Status QueryStrategyPositions(grpc::ServerContext*,
+                                      const v1::QueryStrategyPositionsRequest* req,
+                                      v1::QueryStrategyPositionsResponse* resp) override {
+    if (!strategy_rpc_) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no such method");
+    from_unix_ns = req->time().from_unix_ns();
+    v1::StrategyPosition* p = resp->add_positions();
+    p->set_strategy("alpha");
+    p->set_venue("sim");
+    p->set_symbol("BTC-USD");
+    p->set_net_qty_e8(2 * E8);
+    p->set_opening_qty_e8(E8);
+    p->set_realized_pnl_e8(-3 * E8);
+    p->set_avg_entry_price_e8(100 * E8);
+    return grpc::Status::OK;
+  }
+  std::atomic<int64_t> from_unix_ns{0};
+
+ private:
+  bool strategy_rpc_;
+};
+
+absl::StatusOr<PersistedState> LoadFrom(FakePersistence* fake, int64_t now_unix_ns) {
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(fake);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ReconcileOptions ro;
+  ro.persistence_address = absl::StrCat("127.0.0.1:", port);
+  ro.timeout = absl::Seconds(10);
+  ro.strategy_ledgers = true;
+  ro.risk_day_reset_hour_utc = 3;
+  ro.now_unix_ns = now_unix_ns;
+  auto state = LoadPersistedState(ro);
+  server->Shutdown();
+  return state;
+}
+
+constexpr int64_t kHourNs = 3'600'000'000'000;
+
+TEST(ReconcileStrategyLedgers, ReadsEachStrategysPositionAndTheCurrentTradingDaysFills) {
+  FakePersistence fake(true);
+  // Day 20000 (days start 03:00 UTC), 05:00: the range starts at 03:00 that day.
+  auto state = LoadFrom(&fake, 20000 * 24 * kHourNs + 5 * kHourNs);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(fake.from_unix_ns.load(), 20000 * 24 * kHourNs + 3 * kHourNs);
+  ASSERT_TRUE(state->strategy_ledgers.has_value());
+  EXPECT_EQ(state->strategy_ledgers->trading_day, 20000);
+  ASSERT_EQ(state->strategy_ledgers->seeds.size(), 1u);
+  const StrategyLedgerSeed& seed = state->strategy_ledgers->seeds[0];
+  EXPECT_EQ(seed.strategy, "alpha");
+  EXPECT_EQ(seed.net_qty_e8, 2 * E8);
+  EXPECT_EQ(seed.opening_qty_e8, E8);
+  EXPECT_EQ(seed.day_realized_pnl_e8, -3 * E8);
+  EXPECT_EQ(seed.day_avg_entry_price_e8, 100 * E8);
+  // 02:00 still belongs to the day before.
+  FakePersistence early(true);
+  state = LoadFrom(&early, 20000 * 24 * kHourNs + 2 * kHourNs);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(early.from_unix_ns.load(), 19999 * 24 * kHourNs + 3 * kHourNs);
+}
+
+TEST(ReconcileStrategyLedgers, PersistenceWithoutTheQueryLeavesStrategyLedgersAfresh) {
+  FakePersistence fake(false);
+  auto state = LoadFrom(&fake, 20000 * 24 * kHourNs);
+  ASSERT_TRUE(state.ok()) << state.status();  // start-up goes on
+  EXPECT_FALSE(state->strategy_ledgers.has_value());
+  EXPECT_NE(state->strategy_ledgers_error.find("UNIMPLEMENTED"), std::string::npos)
+      << state->strategy_ledgers_error;
 }
 
 TEST_F(RestartTest, TwapParentSurvivesSigkillAndCompletesItsQuantity) {

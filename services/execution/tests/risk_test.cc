@@ -367,5 +367,108 @@ TEST_F(RiskBookTest, SeedOfAnotherDayIsIgnored) {
   EXPECT_EQ(book.AccountDailyPnl(account_, Mark()), 0);
 }
 
+StrategyLedgerSeed Seed(const std::string& strategy, int64_t net, int64_t opening,
+                        int64_t day_realized, int64_t day_entry) {
+  StrategyLedgerSeed s;
+  s.strategy = strategy;
+  s.venue = "sim";
+  s.symbol = "BTC-USD";
+  s.net_qty_e8 = net;
+  s.opening_qty_e8 = opening;
+  s.day_realized_pnl_e8 = day_realized;
+  s.day_avg_entry_price_e8 = day_entry;
+  return s;
+}
+
+TEST_F(RiskBookTest, SeededStrategyPositionCountsAgainstMaxPositionAfterRestart) {
+  RiskBook book =
+      Make({}, StrategyLimits{.named = {{"alpha", RiskLimits{.max_position_e8 = 5 * E8}}}});
+  const RiskBook::SeedSummary sum = book.SeedStrategyLedgers(
+      100, {Seed("alpha", 5 * E8, 0, 0, 100 * E8), Seed("beta", 9 * E8, 0, 0, 100 * E8)}, account_);
+  EXPECT_EQ(sum.positions, 1u);  // beta has no pool
+  EXPECT_EQ(book.PoolPosition("alpha", "sim", "BTC-USD"), 5 * E8);
+  auto d = Check(book, "alpha", v1::SIDE_BUY, E8);
+  EXPECT_EQ(d.decision.reason(), "risk:max_position");
+  EXPECT_STREQ(d.scope, "strategy");
+  EXPECT_TRUE(Check(book, "alpha", v1::SIDE_SELL, E8).decision.ok);
+  EXPECT_TRUE(Check(book, "beta", v1::SIDE_BUY, E8).decision.ok);
+}
+
+TEST_F(RiskBookTest, SeededDayThatStartedFlatCountsTodaysRealisedAndUnrealisedSinceEntry) {
+  RiskBook book =
+      Make({}, StrategyLimits{.named = {{"alpha", RiskLimits{.max_daily_loss_e8 = 20 * E8}}}});
+  // Today before the restart: -15 realised, then long 2 @100 still open.
+  book.SeedStrategyLedgers(100, {Seed("alpha", 2 * E8, 0, -15 * E8, 100 * E8)}, account_);
+  SetMid(book, 98 * E8);  // -4 unrealised: -19 today
+  EXPECT_TRUE(Check(book, "alpha", v1::SIDE_BUY, E8).decision.ok);
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), -19 * E8);
+  SetMid(book, 97 * E8);  // -21
+  EXPECT_EQ(Check(book, "alpha", v1::SIDE_BUY, E8).decision.reason(), "risk:max_daily_loss");
+  // The next day starts from the PnL at its first check.
+  now_ = 101 * kDay;
+  EXPECT_TRUE(Check(book, "alpha", v1::SIDE_BUY, E8).decision.ok);
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), 0);
+}
+
+TEST_F(RiskBookTest, SeededPositionCarriedIntoTheDayCountsFromTheFirstRoll) {
+  RiskBook book =
+      Make({}, StrategyLimits{.named = {{"alpha", RiskLimits{.max_daily_loss_e8 = 20 * E8}}}});
+  v1::Position held;
+  held.set_venue("sim");
+  held.set_symbol("BTC-USD");
+  held.set_qty_e8(3 * E8);
+  held.set_avg_entry_price_e8(90 * E8);
+  ASSERT_TRUE(account_.RestorePosition(held).ok());
+  // Long 3 carried in; the day's walk from flat (+50) does not describe it and is not used.
+  book.SeedStrategyLedgers(100, {Seed("alpha", 3 * E8, 3 * E8, 50 * E8, 0)}, account_);
+  EXPECT_TRUE(Check(book, "alpha", v1::SIDE_BUY, E8).decision.ok);  // first roll at mid 100
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), 0);
+  SetMid(book, 93 * E8);  // -21 since the restart
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), -21 * E8);
+  EXPECT_EQ(Check(book, "alpha", v1::SIDE_BUY, E8).decision.rule, "max_daily_loss");
+  // The entry price is the account's: selling at 93 realises (93 - 90) * 1.
+  Fill(book, "alpha", v1::SIDE_SELL, E8, 93 * E8);
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), -21 * E8);
+}
+
+TEST_F(RiskBookTest, UnknownEntryPriceOfASeededPositionIsTakenFromTheFirstMark) {
+  RiskBook book =
+      Make({}, StrategyLimits{.named = {{"alpha", RiskLimits{.max_daily_loss_e8 = 20 * E8}}}});
+  // Carried in, the account flat (another strategy holds the opposite), no fill today.
+  book.SeedStrategyLedgers(100, {Seed("alpha", 2 * E8, 2 * E8, 0, 0)}, account_);
+  SetMid(book, std::nullopt);
+  EXPECT_TRUE(Check(book, "alpha", v1::SIDE_BUY, E8).decision.ok);
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), 0);  // not marked: no made-up PnL
+  SetMid(book, 100 * E8);
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), 0);  // entry taken at 100
+  SetMid(book, 90 * E8);
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), -20 * E8);
+}
+
+TEST_F(RiskBookTest, SeedsOfSeveralUnnamedStrategiesSumInTheOtherPool) {
+  RiskBook book = Make({}, StrategyLimits{.default_limits = RiskLimits{.max_position_e8 = E8}});
+  // beta long 2 @100 (+5 realised today), gamma short 1 @110: net +1.
+  book.SeedStrategyLedgers(
+      100, {Seed("beta", 2 * E8, 0, 5 * E8, 100 * E8), Seed("gamma", -E8, 0, 0, 110 * E8)},
+      account_);
+  EXPECT_EQ(book.PoolPosition("other", "sim", "BTC-USD"), E8);
+  EXPECT_EQ(Check(book, "delta", v1::SIDE_BUY, E8).decision.rule, "max_position");
+  // Realised + unrealised equals the legs' sum at any mark: 5 + 2(m-100) - (m-110) = m - 85.
+  SetMid(book, 100 * E8);
+  EXPECT_EQ(book.PoolDailyPnl("other", Mark()), 15 * E8);
+  SetMid(book, 120 * E8);
+  EXPECT_EQ(book.PoolDailyPnl("other", Mark()), 35 * E8);
+}
+
+TEST_F(RiskBookTest, SeedsOfAnotherDayOnlyRestorePositions) {
+  RiskBook book =
+      Make({}, StrategyLimits{.named = {{"alpha", RiskLimits{.max_daily_loss_e8 = 20 * E8}}}});
+  book.SeedStrategyLedgers(99, {Seed("alpha", 2 * E8, 0, -50 * E8, 100 * E8)}, account_);
+  // Day 100 began after the seeds' day: its baseline is the PnL at its first check.
+  EXPECT_TRUE(Check(book, "alpha", v1::SIDE_BUY, E8).decision.ok);
+  EXPECT_EQ(book.PoolDailyPnl("alpha", Mark()), 0);
+  EXPECT_EQ(book.PoolPosition("alpha", "sim", "BTC-USD"), 2 * E8);
+}
+
 }  // namespace
 }  // namespace tickmesh::execution
