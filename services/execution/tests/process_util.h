@@ -30,4 +30,17 @@ inline bool ExecutionAnswers(const std::string& addr,
   return (*stub)->GetBalances(&ctx, tickmesh::v1::GetBalancesRequest(), &resp).ok();
 }
 
+// The order with this client order id as the execution service at `stub` answers GetOrder within
+// 2 s (an empty Order when it does not).
+inline tickmesh::v1::Order OrderByClientId(tickmesh::v1::ExecutionService::Stub& stub,
+                                           const std::string& client_id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(2)));
+  tickmesh::v1::GetOrderRequest req;
+  req.mutable_ref()->set_client_order_id(client_id);
+  tickmesh::v1::GetOrderResponse resp;
+  (void)stub.GetOrder(&ctx, req, &resp);
+  return resp.order();
+}
+
 }  // namespace tickmesh::execution::testing

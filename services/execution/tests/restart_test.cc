@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -134,33 +135,21 @@ class RestartTest : public ::testing::Test {
     return 0;
   }
 
-  // Net filled qty of (strategy, sim, BTC-USD) as persistence aggregates it; -1 on error.
-  int64_t PersistedStrategyQty(const std::string& strategy) {
+  // (strategy, sim, BTC-USD) as persistence aggregates it: {net filled qty, fill count};
+  // {-1, -1} on error, {0, 0} when it holds no fill of it.
+  std::pair<int64_t, int64_t> PersistedStrategy(const std::string& strategy) {
     grpc::ClientContext ctx;
     ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(2)));
     v1::QueryStrategyPositionsRequest req;
     req.set_strategy(strategy);
     v1::QueryStrategyPositionsResponse resp;
-    if (!pstub_->QueryStrategyPositions(&ctx, req, &resp).ok()) return -1;
+    if (!pstub_->QueryStrategyPositions(&ctx, req, &resp).ok()) return {-1, -1};
     for (const auto& p : resp.positions()) {
-      if (p.venue() == "sim" && p.symbol() == "BTC-USD") return p.net_qty_e8();
+      if (p.venue() == "sim" && p.symbol() == "BTC-USD") {
+        return {p.net_qty_e8(), static_cast<int64_t>(p.fill_count())};
+      }
     }
-    return 0;
-  }
-
-  // Fills of (strategy, sim, BTC-USD) persistence holds; -1 on error.
-  int64_t PersistedStrategyFills(const std::string& strategy) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(2)));
-    v1::QueryStrategyPositionsRequest req;
-    req.set_strategy(strategy);
-    v1::QueryStrategyPositionsResponse resp;
-    if (!pstub_->QueryStrategyPositions(&ctx, req, &resp).ok()) return -1;
-    for (const auto& p : resp.positions()) {
-      if (p.venue() == "sim" && p.symbol() == "BTC-USD")
-        return static_cast<int64_t>(p.fill_count());
-    }
-    return 0;
+    return {0, 0};
   }
 
   v1::OrderRequest StrategyReq(const std::string& client_id, const std::string& strategy,
@@ -265,7 +254,7 @@ TEST_F(RestartTest, StrategyAtMaxPositionStaysThereAcrossSigkillAndRestart) {
   // Another strategy adds 1 to the account (3 in all), not to alpha.
   ASSERT_TRUE(Submit(StrategyReq("b1", "beta", v1::SIDE_BUY, E8), &o).ok());
   ASSERT_TRUE(WaitFor([&] {
-    return PersistedStrategyQty("alpha") == 2 * E8 && PersistedPositionQty() == 3 * E8;
+    return PersistedStrategy("alpha").first == 2 * E8 && PersistedPositionQty() == 3 * E8;
   })) << "persistence never held alpha's fills";
 
   const int status = execution_->Kill(SIGKILL);
@@ -308,7 +297,7 @@ TEST_F(RestartTest, StrategyDailyLossTakenTodayStillCountsAfterSigkillAndRestart
   }
   ASSERT_EQ(Submit(StrategyReq("b3", "alpha", v1::SIDE_BUY, E8), &o).error_message(),
             "risk:max_daily_loss");
-  ASSERT_TRUE(WaitFor([&] { return PersistedStrategyFills("alpha") == 6; }))
+  ASSERT_TRUE(WaitFor([&] { return PersistedStrategy("alpha").second == 6; }))
       << "persistence never held alpha's fills";
 
   const int status = execution_->Kill(SIGKILL);

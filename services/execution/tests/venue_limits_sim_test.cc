@@ -336,13 +336,7 @@ class VenueProcessTest : public ::testing::Test {
   }
 
   v1::Order Get(const std::string& client_id) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(tickmesh::runtime::DeadlineIn(absl::Seconds(2)));
-    v1::GetOrderRequest req;
-    req.mutable_ref()->set_client_order_id(client_id);
-    v1::GetOrderResponse resp;
-    (void)stub_->GetOrder(&ctx, req, &resp);
-    return resp.order();
+    return testing::OrderByClientId(*stub_, client_id);
   }
 
   int64_t BestBid() {
