@@ -72,7 +72,7 @@ absl::StatusOr<Url> ParseUrl(std::string_view url) {
     out.port = port;
   }
   if (target.empty()) {
-    out.target = "/";
+    out.target = std::string(1, '/');  // not = "/": GCC 12's -Wrestrict false positive there
   } else if (target.front() == '?') {
     out.target = absl::StrCat("/", std::string(target));
   } else {
